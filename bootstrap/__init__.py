@@ -1,0 +1,1 @@
+"""airkube: deploy Apache Airflow 3 with the KubernetesExecutor."""
