@@ -1,0 +1,89 @@
+{{/*
+airkube.checks.envNames: fails when a user env list redefines a variable the chart sets.
+Usage: {{ include "airkube.checks.envNames" (dict "context" $ "key" "scheduler.env" "env" .Values.scheduler.env) }}
+*/}}
+{{- define "airkube.checks.envNames" -}}
+{{- $reserved := include "airkube.airflow.reservedEnv" .context | fromJsonArray -}}
+{{- range $index, $var := .env -}}
+{{- if has $var.name $reserved -}}
+{{- fail (printf "\n%s[%d] sets %s, which the chart sets itself; change it through the chart's values (config, dags, workers, externalDatabase, secrets) instead of env" $.key $index $var.name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+airkube.checks.all: cross-field checks the schema cannot express. Each failure names the keys
+involved and the fix.
+Usage: {{ include "airkube.checks.all" . }}
+*/}}
+{{- define "airkube.checks.all" -}}
+{{- $v := .Values -}}
+
+{{- /* The database */ -}}
+{{- range $section, $options := $v.config -}}
+{{- range $key, $value := $options -}}
+{{- if and (hasPrefix "sql_alchemy_conn" $key) (hasPrefix "sqlite" (toString $value)) -}}
+{{- fail (printf "\nconfig.%s.%s: SQLite cannot back the KubernetesExecutor (task pods run on other machines and the scheduler needs row locks); keep postgresql.enabled=true or set externalDatabase.host" $section $key) -}}
+{{- end -}}
+{{- $pinned := include "airkube.config.pinned" $ | fromYaml -}}
+{{- $option := printf "%s.%s" $section $key -}}
+{{- if hasKey $pinned $option -}}
+{{- fail (printf "\nconfig.%s is managed by the chart: %s" $option (index $pinned $option)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and (not $v.postgresql.enabled) (not $v.externalDatabase.connectionSecret) -}}
+{{- if not $v.externalDatabase.host -}}
+{{- fail "\nexternalDatabase.host is empty while postgresql.enabled=false: set externalDatabase.host (and externalDatabase.passwordSecret.name), or externalDatabase.connectionSecret, or enable the embedded postgresql" -}}
+{{- end -}}
+{{- if not $v.externalDatabase.passwordSecret.name -}}
+{{- fail "\nexternalDatabase.passwordSecret.name is empty: name the Secret holding the database password (key externalDatabase.passwordSecret.key)" -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* DAG modes */ -}}
+{{- if eq $v.dags.mode "gitSync" -}}
+{{- $g := $v.dags.gitSync -}}
+{{- if not $g.repo -}}
+{{- fail "\ndags.gitSync.repo is empty while dags.mode=gitSync: set it to the repository URL holding your DAGs" -}}
+{{- end -}}
+{{- if and $g.credentialsSecret $g.sshKeySecret -}}
+{{- fail "\ndags.gitSync.credentialsSecret and dags.gitSync.sshKeySecret are both set: use https credentials or an ssh key, not both" -}}
+{{- end -}}
+{{- if and $g.sshKeySecret (not $g.knownHosts) -}}
+{{- fail "\ndags.gitSync.knownHosts is empty while dags.gitSync.sshKeySecret is set: add the git host's known_hosts line(s) (ssh-keyscan HOST) so its identity is verified" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $v.dags.mode "volume") (not $v.dags.volume.existingClaim) (not $v.dags.volume.size) -}}
+{{- fail "\ndags.volume.size is empty while dags.mode=volume: set dags.volume.size (for example 1Gi) or dags.volume.existingClaim" -}}
+{{- end -}}
+
+{{- /* Where task pods run */ -}}
+{{- if and $v.workers.multiNamespace.enabled (not $v.workers.multiNamespace.namespaces) -}}
+{{- fail "\nworkers.multiNamespace.namespaces is empty while workers.multiNamespace.enabled=true: list the namespaces task pods may run in" -}}
+{{- end -}}
+{{- $namespaces := include "airkube.names.workerNamespaces" . | fromJsonArray -}}
+{{- $foreign := without $namespaces .Release.Namespace -}}
+{{- if $foreign -}}
+{{- if and (eq $v.dags.mode "volume") (not $v.dags.volume.existingClaim) -}}
+{{- fail (printf "\ndags.mode=volume with task pods in namespace(s) %s: a PersistentVolumeClaim cannot be shared across namespaces; create a claim with the same name in each and set dags.volume.existingClaim, or use dags.mode=gitSync or image" (join ", " $foreign)) -}}
+{{- end -}}
+{{- if and $v.logs.persistence.enabled (not $v.logs.persistence.existingClaim) -}}
+{{- fail (printf "\nlogs.persistence.enabled with task pods in namespace(s) %s: a PersistentVolumeClaim cannot be shared across namespaces; set logs.persistence.existingClaim to a claim present in each, or use logs.remote" (join ", " $foreign)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Logs */ -}}
+{{- if and $v.logs.remote.enabled (not $v.logs.remote.baseFolder) -}}
+{{- fail "\nlogs.remote.baseFolder is empty while logs.remote.enabled=true: set it, for example s3://bucket/airflow/logs" -}}
+{{- end -}}
+
+{{- /* User env must not shadow what the chart wires */ -}}
+{{- include "airkube.checks.envNames" (dict "context" . "key" "workers.env" "env" $v.workers.env) -}}
+{{- range $name, $template := $v.workers.podTemplates -}}
+{{- include "airkube.checks.envNames" (dict "context" $ "key" (printf "workers.podTemplates.%s.env" $name) "env" ($template.env | default list)) -}}
+{{- end -}}
+{{- range $component := list "apiServer" "scheduler" "dagProcessor" "triggerer" -}}
+{{- include "airkube.checks.envNames" (dict "context" $ "key" (printf "%s.env" $component) "env" (index $v $component).env) -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,161 @@
+{{/*
+airkube.component.deployment: the Deployment of one long-running Airflow component. Every
+component shares this shape; what differs is passed in:
+  component     name, e.g. "scheduler"
+  values        its values block (replicas, resources, scheduling, env, extra volumes...)
+  args          the container args, e.g. (list "airflow" "scheduler")
+  dags          true when it reads DAG files (mounts them; git-sync sidecar in gitSync mode)
+  dagsWritable  true when DAG files may be copied in through it (volume mode)
+  podTemplates  true to mount the worker pod templates (the scheduler's executor reads them)
+  simpleAuth    true to prepare the simple auth manager's password file (the api-server)
+  ports         list of containerPorts
+  probes        YAML text with livenessProbe/readinessProbe/startupProbe
+Usage: {{ include "airkube.component.deployment" (dict "context" $ "component" "scheduler" "values" .Values.scheduler "args" (list "airflow" "scheduler")) }}
+*/}}
+{{- define "airkube.component.deployment" -}}
+{{- $ctx := .context -}}
+{{- $v := .values -}}
+{{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
+{{- $gitSync := and .dags (eq $ctx.Values.dags.mode "gitSync") -}}
+{{- $simpleAuth := and .simpleAuth (eq $ctx.Values.auth.manager "simple") -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "airkube.names.component" . }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "airkube.labels.standard" . | nindent 4 }}
+spec:
+  replicas: {{ $v.replicas }}
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels:
+      {{- include "airkube.labels.selector" . | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "airkube.labels.standard" . | nindent 8 }}
+        {{- include "airkube.labels.airflowClient" $ctx | nindent 8 }}
+        {{- with $v.labels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      annotations:
+        {{- include "airkube.airflow.checksums" $ctx | nindent 8 }}
+        {{- with $v.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ include "airkube.names.serviceAccount" . }}
+      automountServiceAccountToken: {{ .needsApi | default false }}
+      securityContext:
+        {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 8 }}
+      {{- include "airkube.images.pullSecrets" $ctx | nindent 6 }}
+      {{- include "airkube.airflow.scheduling" $v | nindent 6 }}
+      terminationGracePeriodSeconds: 60
+      initContainers:
+        {{- include "airkube.airflow.waitForMigrations" (dict "context" $ctx) | nindent 8 }}
+        {{- if $gitSync }}
+        {{- include "airkube.airflow.gitSync" (dict "context" $ctx "oneTime" true) | nindent 8 }}
+        {{- end }}
+        {{- if $simpleAuth }}
+        - name: simple-auth-passwords
+          image: {{ include "airkube.images.airflow" $ctx }}
+          imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
+          {{- /* The password comes from the environment, never from the command line. */}}
+          args:
+            - python
+            - -c
+            - |
+              import json, os
+              with open(os.environ["PASSWORDS_FILE"], "w") as handle:
+                  json.dump({os.environ["ADMIN_USERNAME"]: os.environ["AIRKUBE_ADMIN_PASSWORD"]}, handle)
+          env:
+            - name: PASSWORDS_FILE
+              value: {{ $paths.simplePasswordsFile | quote }}
+            - name: ADMIN_USERNAME
+              value: {{ $ctx.Values.auth.admin.username | quote }}
+            - name: AIRKUBE_ADMIN_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "airkube.secrets.adminName" $ctx }}
+                  key: password
+          resources:
+            {{- toYaml $ctx.Values.migrations.resources | nindent 12 }}
+          securityContext:
+            {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 12 }}
+          volumeMounts:
+            - name: auth
+              mountPath: {{ $paths.authDir }}
+        {{- end }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "airkube.images.airflow" $ctx }}
+          imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
+          args:
+            {{- toYaml .args | nindent 12 }}
+          env:
+            {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true "extra" $v.env) | nindent 12 }}
+          {{- with .ports }}
+          ports:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{- with .probes }}
+          {{- . | nindent 10 }}
+          {{- end }}
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          securityContext:
+            {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 12 }}
+          volumeMounts:
+            {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx "dags" .dags "dagsWritable" .dagsWritable "podTemplates" .podTemplates "simpleAuth" $simpleAuth "extra" $v.extraVolumeMounts) | nindent 12 }}
+        {{- if $gitSync }}
+        {{- include "airkube.airflow.gitSync" (dict "context" $ctx "oneTime" false) | nindent 8 }}
+        {{- end }}
+        {{- with $v.extraContainers }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      volumes:
+        {{- include "airkube.airflow.volumes" (dict "context" $ctx "dags" .dags "podTemplates" .podTemplates "simpleAuth" $simpleAuth "extra" $v.extraVolumes) | nindent 8 }}
+{{- end -}}
+
+{{/*
+airkube.component.serviceAccount: a component's ServiceAccount when the chart creates it.
+Usage: {{ include "airkube.component.serviceAccount" (dict "context" $ "component" "scheduler" "values" .Values.scheduler) }}
+*/}}
+{{- define "airkube.component.serviceAccount" -}}
+{{- if .values.serviceAccount.create -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "airkube.names.serviceAccount" . }}
+  namespace: {{ .context.Release.Namespace }}
+  labels:
+    {{- include "airkube.labels.standard" . | nindent 4 }}
+  {{- with .values.serviceAccount.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+automountServiceAccountToken: false
+{{- end -}}
+{{- end -}}
+
+{{/*
+airkube.component.pdb: a component's PodDisruptionBudget when values.pdb.enabled.
+Usage: {{ include "airkube.component.pdb" (dict "context" $ "component" "scheduler" "values" .Values.scheduler) }}
+*/}}
+{{- define "airkube.component.pdb" -}}
+{{- if .values.pdb.enabled -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "airkube.names.component" . }}
+  namespace: {{ .context.Release.Namespace }}
+  labels:
+    {{- include "airkube.labels.standard" . | nindent 4 }}
+spec:
+  maxUnavailable: {{ .values.pdb.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "airkube.labels.selector" . | nindent 6 }}
+{{- end -}}
+{{- end -}}

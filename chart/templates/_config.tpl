@@ -1,0 +1,150 @@
+{{/*
+airkube.config.paths: the fixed paths inside Airflow containers, as a dict. One place so the
+config, the mounts and the tests agree.
+Usage: {{ $paths := include "airkube.config.paths" . | fromYaml }}
+*/}}
+{{- define "airkube.config.paths" -}}
+home: /opt/airflow
+configDir: /opt/airflow/config
+configFile: /opt/airflow/config/airflow.cfg
+webserverConfigFile: /opt/airflow/config/webserver_config.py
+podTemplatesDir: /opt/airflow/pod_templates
+podTemplateFile: /opt/airflow/pod_templates/default.yaml
+dagsMount: /opt/airflow/dags
+logs: /opt/airflow/logs
+authDir: /opt/airflow/auth
+simplePasswordsFile: /opt/airflow/auth/simple_auth_manager_passwords.json
+gitSyncRoot: /git
+gitSyncLink: repo
+gitSyncSecrets: /etc/git-secret
+{{- end -}}
+
+{{/*
+airkube.config.dagsFolder: where Airflow finds DAG files in the current mode.
+Usage: {{ include "airkube.config.dagsFolder" . }}
+*/}}
+{{- define "airkube.config.dagsFolder" -}}
+{{- $paths := include "airkube.config.paths" . | fromYaml -}}
+{{- if eq .Values.dags.mode "gitSync" -}}
+{{- $sub := trimAll "/" .Values.dags.gitSync.subPath -}}
+{{- if $sub -}}
+{{- printf "%s/%s/%s" $paths.dagsMount $paths.gitSyncLink $sub -}}
+{{- else -}}
+{{- printf "%s/%s" $paths.dagsMount $paths.gitSyncLink -}}
+{{- end -}}
+{{- else -}}
+{{- $paths.dagsMount -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+airkube.config.authManagerClass: the import path of the configured auth manager.
+Usage: {{ include "airkube.config.authManagerClass" . }}
+*/}}
+{{- define "airkube.config.authManagerClass" -}}
+{{- if eq .Values.auth.manager "simple" -}}
+airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager
+{{- else -}}
+airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager
+{{- end -}}
+{{- end -}}
+
+{{/*
+airkube.config.defaults: the settings the chart owns, as section -> key -> value (YAML). These
+are what make the KubernetesExecutor work here; users' config is merged over them, except for the
+keys in airkube.config.pinned, which the checks refuse to override.
+Usage: {{ include "airkube.config.defaults" . | fromYaml }}
+*/}}
+{{- define "airkube.config.defaults" -}}
+{{- $paths := include "airkube.config.paths" . | fromYaml -}}
+{{- $namespaces := include "airkube.names.workerNamespaces" . | fromJsonArray -}}
+core:
+  executor: KubernetesExecutor
+  dags_folder: {{ include "airkube.config.dagsFolder" . | quote }}
+  load_examples: "False"
+  auth_manager: {{ include "airkube.config.authManagerClass" . | quote }}
+  execution_api_server_url: {{ printf "%s/execution/" (include "airkube.names.apiServerUrl" .) | quote }}
+  {{- if eq .Values.auth.manager "simple" }}
+  simple_auth_manager_users: {{ printf "%s:admin" .Values.auth.admin.username | quote }}
+  simple_auth_manager_passwords_file: {{ $paths.simplePasswordsFile | quote }}
+  {{- end }}
+api:
+  port: "8080"
+  expose_config: "False"
+scheduler:
+  enable_health_check: "True"
+  scheduler_health_check_server_port: "8974"
+logging:
+  base_log_folder: {{ $paths.logs | quote }}
+  {{- if .Values.logs.remote.enabled }}
+  remote_logging: "True"
+  remote_base_log_folder: {{ .Values.logs.remote.baseFolder | quote }}
+  remote_log_conn_id: {{ .Values.logs.remote.connId | quote }}
+  {{- end }}
+kubernetes_executor:
+  namespace: {{ first $namespaces | quote }}
+  pod_template_file: {{ $paths.podTemplateFile | quote }}
+  delete_worker_pods: {{ ternary "True" "False" .Values.workers.deleteWorkerPods | quote }}
+  delete_worker_pods_on_failure: {{ ternary "True" "False" .Values.workers.deleteWorkerPodsOnFailure | quote }}
+  worker_pods_creation_batch_size: {{ .Values.workers.podsCreationBatchSize | quote }}
+  multi_namespace_mode: {{ ternary "True" "False" .Values.workers.multiNamespace.enabled | quote }}
+  {{- if .Values.workers.multiNamespace.enabled }}
+  multi_namespace_mode_namespace_list: {{ join "," $namespaces | quote }}
+  {{- end }}
+  in_cluster: "True"
+{{- if eq .Values.auth.manager "fab" }}
+fab:
+  config_file: {{ $paths.webserverConfigFile | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+airkube.config.pinned: "section.key" names users may not set through config: they are wired from
+other values or are secrets that must not land in a ConfigMap. Maps each to the fix.
+Usage: {{ include "airkube.config.pinned" . | fromYaml }}
+*/}}
+{{- define "airkube.config.pinned" -}}
+core.executor: "this chart runs the KubernetesExecutor only"
+core.dags_folder: "set dags.mode (and dags.gitSync.subPath) instead"
+core.execution_api_server_url: "it is wired to the chart's api-server Service"
+core.auth_manager: "set auth.manager instead"
+core.fernet_key: "secrets must not sit in a ConfigMap; use secrets.existingSecret"
+database.sql_alchemy_conn: "secrets must not sit in a ConfigMap; use externalDatabase (or externalDatabase.connectionSecret)"
+database.sql_alchemy_conn_async: "it is derived from the database connection; use externalDatabase"
+api.secret_key: "secrets must not sit in a ConfigMap; use secrets.existingSecret"
+api_auth.jwt_secret: "secrets must not sit in a ConfigMap; use secrets.existingSecret"
+kubernetes_executor.namespace: "set workers.namespace instead"
+kubernetes_executor.pod_template_file: "set workers.* or workers.podTemplates instead"
+kubernetes_executor.multi_namespace_mode: "set workers.multiNamespace.enabled instead"
+kubernetes_executor.multi_namespace_mode_namespace_list: "set workers.multiNamespace.namespaces instead"
+kubernetes_executor.delete_worker_pods: "set workers.deleteWorkerPods instead"
+kubernetes_executor.delete_worker_pods_on_failure: "set workers.deleteWorkerPodsOnFailure instead"
+kubernetes_executor.worker_pods_creation_batch_size: "set workers.podsCreationBatchSize instead"
+logging.base_log_folder: "task pods and the api-server share it; it is fixed by the chart"
+logging.remote_logging: "set logs.remote.enabled instead"
+{{- end -}}
+
+{{/*
+airkube.config.merged: chart defaults with the user's config merged over them.
+Usage: {{ include "airkube.config.merged" . | fromYaml }}
+*/}}
+{{- define "airkube.config.merged" -}}
+{{- $defaults := include "airkube.config.defaults" . | fromYaml -}}
+{{- $user := deepCopy .Values.config -}}
+{{- toYaml (mergeOverwrite $defaults $user) -}}
+{{- end -}}
+
+{{/*
+airkube.config.ini: airflow.cfg text from a section -> key -> value map. "%" is doubled because
+Airflow's parser interpolates, so every value reaches Airflow literally; continuation lines of
+multi-line values are indented as the INI format requires.
+Usage: {{ include "airkube.config.ini" (include "airkube.config.merged" . | fromYaml) }}
+*/}}
+{{- define "airkube.config.ini" -}}
+{{- range $section, $options := . }}
+[{{ $section }}]
+{{- range $key, $value := $options }}
+{{ $key }} = {{ toString $value | replace "%" "%%" | replace "\n" "\n    " }}
+{{- end }}
+{{ end -}}
+{{- end -}}

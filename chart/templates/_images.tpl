@@ -1,0 +1,28 @@
+{{/*
+airkube.images.ref: "repository:tag" of one entry of .Values.images; the Airflow tag defaults to
+the chart's appVersion.
+Usage: {{ include "airkube.images.ref" (dict "context" $ "image" .Values.images.airflow) }}
+*/}}
+{{- define "airkube.images.ref" -}}
+{{- $tag := .image.tag | default .context.Chart.AppVersion -}}
+{{- printf "%s:%s" .image.repository (toString $tag) -}}
+{{- end -}}
+
+{{/*
+airkube.images.airflow: the Airflow image of the long-running components.
+Usage: {{ include "airkube.images.airflow" . }}
+*/}}
+{{- define "airkube.images.airflow" -}}
+{{- include "airkube.images.ref" (dict "context" . "image" .Values.images.airflow) -}}
+{{- end -}}
+
+{{/*
+airkube.images.pullSecrets: the imagePullSecrets block, or nothing.
+Usage: {{- include "airkube.images.pullSecrets" . | nindent 6 }}
+*/}}
+{{- define "airkube.images.pullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
