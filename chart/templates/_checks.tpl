@@ -73,6 +73,10 @@ Usage: {{ include "airkube.checks.all" . }}
 {{- end -}}
 {{- end -}}
 
+{{- if hasKey $v.workers.podTemplates "default" -}}
+{{- fail "\nworkers.podTemplates.default: \"default\" is the chart's own template (built from the workers block); give the named template another name" -}}
+{{- end -}}
+
 {{- /* Logs */ -}}
 {{- if and $v.logs.remote.enabled (not $v.logs.remote.baseFolder) -}}
 {{- fail "\nlogs.remote.baseFolder is empty while logs.remote.enabled=true: set it, for example s3://bucket/airflow/logs" -}}

@@ -7,21 +7,13 @@ Usage: {{ include "airkube.names.name" . }}
 {{- end -}}
 
 {{/*
-airkube.names.fullname: the prefix of every object name, "<release>-<chart>" unless the release
-name already contains the chart name. Truncated so suffixes like "-dag-processor" still fit 63.
+airkube.names.fullname: the prefix of every object name: the release name, or fullnameOverride.
+Objects read as "<release>-scheduler", "<release>-api-server"... Truncated so the longest suffix
+still fits 63 characters.
 Usage: {{ include "airkube.names.fullname" . }}
 */}}
 {{- define "airkube.names.fullname" -}}
-{{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
-{{- else -}}
-{{- $name := include "airkube.names.name" . -}}
-{{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
-{{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
-{{- end -}}
-{{- end -}}
+{{- .Values.fullnameOverride | default .Release.Name | trunc 40 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/*

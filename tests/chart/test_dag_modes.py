@@ -1,0 +1,140 @@
+"""Where DAG files come from, in every component and in the worker pod template, per mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jmespath
+import pytest
+import yaml
+
+from tests.conftest import Render, by_kind_name
+
+GIT = {"repo": "https://git.example.org/dags.git", "ref": "release", "subPath": "pipelines/dags", "period": "30s"}
+MODES: dict[str, dict[str, Any]] = {
+    "image": {"dags": {"mode": "image"}},
+    "volume": {"dags": {"mode": "volume"}},
+    "gitSync": {"dags": {"mode": "gitSync", "gitSync": GIT}},
+}
+DAG_READERS = ("dag-processor", "triggerer")
+
+
+def pod_template(objects: list[dict[str, Any]], name: str = "default") -> dict[str, Any]:
+    data = by_kind_name(objects, "ConfigMap", "airflow-pod-templates")["data"]
+    return yaml.safe_load(data[f"{name}.yaml"])
+
+
+def volume_names(pod_spec: dict[str, Any]) -> set[str]:
+    return {v["name"] for v in pod_spec.get("volumes", [])}
+
+
+def dag_mount(container: dict[str, Any]) -> dict[str, Any] | None:
+    return next((m for m in container.get("volumeMounts", []) if m["name"] == "dags"), None)
+
+
+class TestImageMode:
+    def test_should_mount_no_dag_volume_anywhere(self, render: Render) -> None:
+        objects = render(MODES["image"])
+        for obj in objects:
+            if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
+                assert "dags" not in volume_names(obj["spec"]["template"]["spec"]), obj["metadata"]["name"]
+        assert "dags" not in volume_names(pod_template(objects)["spec"])
+        assert not [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
+
+
+class TestVolumeMode:
+    def test_should_create_a_read_write_many_claim(self, render: Render) -> None:
+        claim = by_kind_name(render(MODES["volume"]), "PersistentVolumeClaim", "airflow-dags")
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+        assert claim["spec"]["resources"]["requests"]["storage"] == "1Gi"
+
+    def test_should_mount_the_claim_in_readers_and_task_pods(self, render: Render) -> None:
+        objects = render(MODES["volume"])
+        for name in DAG_READERS:
+            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]
+            claim = jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", spec)
+            assert claim == "airflow-dags", name
+            assert dag_mount(spec["containers"][0])["mountPath"] == "/opt/airflow/dags"
+        worker = pod_template(objects)["spec"]
+        assert jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", worker) == "airflow-dags"
+        assert dag_mount(worker["containers"][0]) == {"name": "dags", "mountPath": "/opt/airflow/dags", "readOnly": True}
+
+    def test_only_the_dag_processor_may_write(self, render: Render) -> None:
+        objects = render(MODES["volume"])
+        writable = {
+            name: not dag_mount(by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]["containers"][0])["readOnly"]
+            for name in DAG_READERS
+        }
+        assert writable == {"dag-processor": True, "triggerer": False}
+
+    def test_should_use_an_existing_claim(self, render: Render) -> None:
+        objects = render({"dags": {"mode": "volume", "volume": {"existingClaim": "shared-dags"}}})
+        assert not [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
+        worker = pod_template(objects)["spec"]
+        assert jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", worker) == "shared-dags"
+
+
+class TestGitSyncMode:
+    @staticmethod
+    def env(container: dict[str, Any]) -> dict[str, Any]:
+        return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+    def test_long_running_readers_should_get_a_sidecar_and_an_initial_clone(self, render: Render) -> None:
+        objects = render(MODES["gitSync"])
+        for name in DAG_READERS:
+            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]
+            sidecar = next(c for c in spec["containers"] if c["name"] == "git-sync")
+            init = next(c for c in spec["initContainers"] if c["name"] == "git-sync-init")
+            assert self.env(sidecar)["GITSYNC_ONE_TIME"] == "false", name
+            assert self.env(init)["GITSYNC_ONE_TIME"] == "true", name
+
+    def test_task_pods_should_clone_once_before_the_task(self, render: Render) -> None:
+        worker = pod_template(render(MODES["gitSync"]))["spec"]
+        assert [c["name"] for c in worker["initContainers"]] == ["git-sync-init"]
+        assert [c["name"] for c in worker["containers"]] == ["base"]
+        env = self.env(worker["initContainers"][0])
+        assert env["GITSYNC_REPO"] == GIT["repo"]
+        assert env["GITSYNC_REF"] == "release"
+        assert env["GITSYNC_PERIOD"] == "30s"
+        assert env["GITSYNC_ONE_TIME"] == "true"
+
+    def test_dags_folder_should_be_the_sub_path_behind_the_link(self, render: Render) -> None:
+        objects = render(MODES["gitSync"])
+        cfg = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]["airflow.cfg"]
+        assert 'dags_folder = /opt/airflow/dags/repo/pipelines/dags' in cfg
+
+    def test_scheduler_and_api_server_should_not_sync(self, render: Render) -> None:
+        objects = render(MODES["gitSync"])
+        for name in ("scheduler", "api-server"):
+            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]
+            names = {c["name"] for c in spec["containers"] + spec["initContainers"]}
+            assert not {"git-sync", "git-sync-init"} & names, name
+
+    def test_https_credentials_should_come_from_a_secret(self, render: Render) -> None:
+        objects = render({"dags": {"mode": "gitSync", "gitSync": {**GIT, "credentialsSecret": "git-creds"}}})
+        env = self.env(pod_template(objects)["spec"]["initContainers"][0])
+        assert env["GITSYNC_USERNAME"] == {"secretKeyRef": {"name": "git-creds", "key": "username"}}
+        assert env["GITSYNC_PASSWORD"] == {"secretKeyRef": {"name": "git-creds", "key": "password"}}
+
+    def test_ssh_should_use_the_key_secret_and_known_hosts(self, render: Render) -> None:
+        known = "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly"
+        objects = render({"dags": {"mode": "gitSync", "gitSync": {**GIT, "repo": "git@git.example.org:d.git", "sshKeySecret": "git-ssh", "knownHosts": known}}})
+        worker = pod_template(objects)["spec"]
+        env = self.env(worker["initContainers"][0])
+        assert env["GITSYNC_SSH_KEY_FILE"] == "/etc/git-secret/ssh-key"
+        assert env["GITSYNC_SSH_KNOWN_HOSTS_FILE"] == "/opt/airflow/config/known_hosts"
+        assert jmespath.search("volumes[?name=='git-ssh-key'] | [0].secret.secretName", worker) == "git-ssh"
+        config = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]
+        assert config["known_hosts"].strip() == known
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_mode_should_satisfy_airflows_pod_template_rules(render: Render, mode: str) -> None:
+    template = pod_template(render(MODES[mode]))
+    assert template["metadata"]["name"], "metadata.name must be set"
+    assert template["spec"]["containers"][0]["name"] == "base"
+    assert template["spec"]["containers"][0]["image"]
+    assert template["spec"]["restartPolicy"] == "Never"
+    for spec in template["spec"]["containers"]:
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert probe not in spec, f"task pods must not carry a {probe}"

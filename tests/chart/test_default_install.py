@@ -1,0 +1,55 @@
+"""The exact set of objects a default install creates, so nothing appears or vanishes unnoticed."""
+
+from __future__ import annotations
+
+from tests.conftest import Render
+
+DEFAULT_OBJECTS = {
+    ("ConfigMap", "airflow-config"),
+    ("ConfigMap", "airflow-pod-templates"),
+    ("ConfigMap", "airflow-scripts"),
+    ("Deployment", "airflow-api-server"),
+    ("Deployment", "airflow-dag-processor"),
+    ("Deployment", "airflow-scheduler"),
+    ("Deployment", "airflow-triggerer"),
+    ("Job", "airflow-create-user-{suffix}"),
+    ("Job", "airflow-migrate-{suffix}"),
+    ("Pod", "airflow-test-api-server"),
+    ("Pod", "airflow-test-database"),
+    ("Role", "airflow-pod-launcher"),
+    ("Role", "airflow-pod-log-reader"),
+    ("RoleBinding", "airflow-pod-launcher"),
+    ("RoleBinding", "airflow-pod-log-reader"),
+    ("Secret", "airflow-admin"),
+    ("Secret", "airflow-airflow-secrets"),
+    ("Secret", "airflow-postgresql"),
+    ("Service", "airflow-api-server"),
+    ("Service", "airflow-postgresql"),
+    ("Service", "airflow-postgresql-headless"),
+    ("ServiceAccount", "airflow-api-server"),
+    ("ServiceAccount", "airflow-dag-processor"),
+    ("ServiceAccount", "airflow-jobs"),
+    ("ServiceAccount", "airflow-postgresql"),
+    ("ServiceAccount", "airflow-scheduler"),
+    ("ServiceAccount", "airflow-triggerer"),
+    ("ServiceAccount", "airflow-worker"),
+    ("StatefulSet", "airflow-postgresql"),
+}
+
+
+def test_should_render_exactly_the_default_objects(render: Render) -> None:
+    objects = render()
+    migrate = next(o["metadata"]["name"] for o in objects if o["metadata"]["name"].startswith("airflow-migrate-"))
+    suffix = migrate.rsplit("-", 1)[1]
+    expected = {(kind, name.format(suffix=suffix)) for kind, name in DEFAULT_OBJECTS}
+    rendered = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert rendered == expected, (
+        f"unexpected: {sorted(rendered - expected)}; missing: {sorted(expected - rendered)}"
+    )
+
+
+def test_should_put_every_namespaced_object_in_the_release_namespace(render: Render) -> None:
+    for obj in render(namespace="data-platform"):
+        assert obj["metadata"].get("namespace") == "data-platform", (
+            f"{obj['kind']} {obj['metadata']['name']} is not in the release namespace"
+        )

@@ -1,0 +1,78 @@
+"""values.yaml and values.schema.json describe the same keys, and the schema is strict."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from bootstrap import paths
+
+SCHEMA = json.loads((paths.CHART_DIR / "values.schema.json").read_text())
+DEFAULTS = yaml.safe_load((paths.CHART_DIR / "values.yaml").read_text())
+# Maps whose keys are the user's (names, labels, config sections) or Kubernetes' own shapes.
+FREE_FORM = {"config", "podTemplates", "nodeSelector", "labels", "podAnnotations", "annotations", "affinity",
+             "podSecurityContext", "containerSecurityContext", "resources"}
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = SCHEMA["$defs"][node["$ref"].removeprefix("#/$defs/")]
+    return node
+
+
+def walk(values: dict[str, Any], schema: dict[str, Any], path: str = ""):
+    schema = resolve(schema)
+    yield path, values, schema
+    for key, value in values.items():
+        child = schema.get("properties", {}).get(key)
+        if child is None or key in FREE_FORM:
+            continue
+        if isinstance(value, dict):
+            yield from walk(value, child, f"{path}.{key}")
+
+
+def test_defaults_should_validate() -> None:
+    jsonschema.Draft7Validator(SCHEMA).validate(DEFAULTS)
+
+
+def test_every_values_key_should_be_in_the_schema_and_back() -> None:
+    for path, values, schema in walk(DEFAULTS, SCHEMA):
+        properties = schema.get("properties")
+        if properties is None:
+            continue
+        assert set(values) == set(properties), (
+            f"{path or '<root>'}: only in values.yaml {sorted(set(values) - set(properties))}, "
+            f"only in the schema {sorted(set(properties) - set(values))}"
+        )
+
+
+def test_every_chart_owned_object_should_refuse_unknown_keys() -> None:
+    for path, _values, schema in walk(DEFAULTS, SCHEMA):
+        if "properties" in schema:
+            assert schema.get("additionalProperties") is False, f"{path or '<root>'} accepts unknown keys"
+
+
+def test_every_property_should_be_described() -> None:
+    def check(node: dict[str, Any], path: str) -> None:
+        for key, child in node.get("properties", {}).items():
+            assert child.get("description") or resolve(child).get("description"), f"{path}.{key} has no description"
+            check(resolve(child), f"{path}.{key}")
+
+    check(SCHEMA, "")
+
+
+@pytest.mark.parametrize("block", ["affinity", "tolerations", "extraContainers", "env"])
+def test_pass_through_blocks_should_accept_any_kubernetes_fields(block: str) -> None:
+    samples = {
+        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}]}},
+        "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}],
+        "extraContainers": [{"name": "side", "image": "x:1", "lifecycle": {"preStop": {"sleep": {"seconds": 5}}}, "resizePolicy": []}],
+        "env": [{"name": "A", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+    }
+    values = json.loads(json.dumps(DEFAULTS))
+    values["workers"][block] = samples[block]
+    jsonschema.Draft7Validator(SCHEMA).validate(values)

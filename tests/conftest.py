@@ -1,0 +1,74 @@
+"""Fixtures shared by every tier: the pinned toolset and a chart renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bootstrap import helm, kubeconform, paths, tools, values
+
+DEFAULT_KUBE_VERSION = tools.KUBERNETES_VERSIONS[-1]
+VALUES_FILES = sorted(paths.VALUES_DIR.glob("*.yaml"))
+
+Render = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def toolset() -> tools.Toolset:
+    """helm, kubeconform and the schemas, installed (pinned) into the cache when missing."""
+    return tools.ensure_all()
+
+
+@pytest.fixture(scope="session")
+def helm_client(toolset: tools.Toolset) -> helm.Helm:
+    return helm.Helm(toolset.helm)
+
+
+@pytest.fixture(scope="session")
+def validator(toolset: tools.Toolset) -> kubeconform.Kubeconform:
+    return kubeconform.Kubeconform(toolset.kubeconform, toolset.schema_location)
+
+
+@pytest.fixture(scope="session")
+def render(helm_client: helm.Helm, validator: kubeconform.Kubeconform) -> Render:
+    """``render(values, files=..., show_only=..., kube_version=...)``: the chart's objects.
+
+    Every render is also validated with kubeconform -strict, so each test doubles as a check
+    that what it looks at is a valid Kubernetes object.
+    """
+
+    def render_chart(
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        files: Sequence[Path] = (),
+        show_only: Sequence[str] = (),
+        kube_version: str = DEFAULT_KUBE_VERSION,
+        namespace: str = "airflow",
+        release: str = "airflow",
+    ) -> list[dict[str, Any]]:
+        merged = values.merge(*(values.load_file(path) for path in files), overrides or {})
+        manifest = helm_client.template(
+            paths.CHART_DIR,
+            merged,
+            release=release,
+            namespace=namespace,
+            kube_version=kube_version,
+            show_only=show_only,
+        )
+        findings = validator.findings(manifest, kube_version=kube_version)
+        assert not findings, f"kubeconform -strict rejected rendered objects: {findings}"
+        return helm.parse_documents(manifest)
+
+    return render_chart
+
+
+def by_kind_name(objects: Sequence[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    """The one object of ``kind`` named ``name``; fails listing what exists."""
+    for obj in objects:
+        if obj["kind"] == kind and obj["metadata"]["name"] == name:
+            return obj
+    present = sorted((o["kind"], o["metadata"]["name"]) for o in objects)
+    raise AssertionError(f"no {kind} {name!r} among {present}")
