@@ -1,0 +1,142 @@
+"""Airflow's own code reads what the chart generates: pod templates and airflow.cfg."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes.client import models as k8s
+
+from bootstrap import helm, kubeconform, paths, podtemplates, values
+from tests.conftest import VALUES_FILES, by_kind_name
+
+CASES = [None, *VALUES_FILES]
+
+
+def case_id(path: Path | None) -> str:
+    return path.name if path else "defaults"
+
+
+def given(path: Path | None) -> dict[str, Any]:
+    return values.load_file(path) if path else {}
+
+
+def example_override() -> k8s.V1Pod:
+    """A pod_override in the shape of Airflow's example_kubernetes_executor DAG: an extra volume
+    and mount, a sidecar, resources and labels."""
+    return k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(labels={"release": "stable"}),
+        spec=k8s.V1PodSpec(
+            containers=[
+                k8s.V1Container(
+                    name="base",
+                    resources=k8s.V1ResourceRequirements(
+                        requests={"cpu": "200m", "memory": "300Mi"}, limits={"memory": "600Mi"}
+                    ),
+                    volume_mounts=[k8s.V1VolumeMount(mount_path="/foo/", name="example-kubernetes-test-volume")],
+                ),
+                k8s.V1Container(
+                    name="sidecar",
+                    image="ubuntu",
+                    args=['echo "retrieved from mount" > /shared/test.txt'],
+                    command=["bash", "-cx"],
+                    volume_mounts=[k8s.V1VolumeMount(mount_path="/shared/", name="shared-empty-dir")],
+                ),
+            ],
+            volumes=[
+                k8s.V1Volume(name="example-kubernetes-test-volume", host_path=k8s.V1HostPathVolumeSource(path="/tmp/")),
+                k8s.V1Volume(name="shared-empty-dir", empty_dir=k8s.V1EmptyDirVolumeSource()),
+            ],
+        ),
+    )
+
+
+@pytest.mark.parametrize("values_file", CASES, ids=case_id)
+def test_pod_generator_should_build_task_pods_from_every_template(
+    helm_client: helm.Helm, validator: kubeconform.Kubeconform, values_file: Path | None
+) -> None:
+    from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
+
+    templates = podtemplates.render_pod_templates(helm_client, given(values_file))
+    assert "default" in templates
+    for name, template in templates.items():
+        base_pod = podtemplates.load_with_airflow(template)
+        pod = PodGenerator.construct_pod(
+            dag_id="example_kubernetes_executor",
+            task_id="start_task",
+            pod_id="example-pod",
+            try_number=1,
+            kube_image="",
+            date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+            args=["python", "-m", "airflow.sdk.execution_time.execute_workload", "--json-string", "{}"],
+            pod_override_object=example_override(),
+            base_worker_pod=base_pod,
+            namespace="airflow",
+            scheduler_job_id="1",
+            run_id="manual__2026-01-01",
+        )
+        where = f"{case_id(values_file)}:{name}"
+        base = pod.spec.containers[0]
+        assert base.name == "base", where
+        assert base.image == template["spec"]["containers"][0]["image"], where
+        assert base.args[:3] == ["python", "-m", "airflow.sdk.execution_time.execute_workload"], where
+        assert base.resources.requests == {"cpu": "200m", "memory": "300Mi"}, where
+        assert {m.name for m in base.volume_mounts} >= {"config", "example-kubernetes-test-volume"}, where
+        assert [c.name for c in pod.spec.containers][-1] == "sidecar", where
+        assert {"example-kubernetes-test-volume", "shared-empty-dir", "config"} <= {v.name for v in pod.spec.volumes}, where
+        assert pod.metadata.labels["release"] == "stable", where
+        assert pod.metadata.labels["app.kubernetes.io/component"] == "worker", where
+        assert pod.spec.restart_policy == "Never", where
+        manifest = helm.yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", **PodGenerator.serialize_pod(pod)})
+        findings = validator.findings(manifest, kube_version="1.37.0")
+        assert not findings, f"{where}: the pod Airflow builds is not a valid Pod: {findings}"
+
+
+@pytest.fixture(scope="module")
+def airflow_options() -> dict[str, set[str]]:
+    """Every option Airflow (core and installed providers) knows, by section."""
+    from airflow.configuration import conf
+
+    return {section: set(spec.get("options", {})) for section, spec in conf.configuration_description.items()}
+
+
+@pytest.mark.parametrize("values_file", CASES, ids=case_id)
+def test_airflow_should_read_the_rendered_config(
+    render, helm_client: helm.Helm, airflow_options: dict[str, set[str]], values_file: Path | None
+) -> None:
+    from airflow.configuration import AirflowConfigParser
+
+    chart_values = given(values_file)
+    text = podtemplates.render_airflow_cfg(helm_client, chart_values)
+    parser = AirflowConfigParser()
+    parser.read_string(text)
+
+    assert parser.get("core", "executor") == "KubernetesExecutor"
+    template_file = parser.get("kubernetes_executor", "pod_template_file")
+    scheduler = by_kind_name(render(chart_values), "Deployment", "airflow-scheduler")
+    mounts = {m["name"]: m["mountPath"] for m in scheduler["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert Path(template_file).parent == Path(mounts["pod-templates"]), "pod_template_file must be where the templates are mounted"
+    assert Path(template_file).name == "default.yaml"
+
+    for section in parser.sections():
+        for option in parser.options(section):
+            if option in parser.defaults():
+                continue
+            assert option in airflow_options.get(section, set()), f"[{section}] {option} is not an Airflow option"
+
+
+def test_percent_signs_should_reach_airflow_literally(helm_client: helm.Helm) -> None:
+    from airflow.configuration import AirflowConfigParser
+
+    log_format = "[%(asctime)s] %(levelname)s - %(message)s"
+    text = podtemplates.render_airflow_cfg(helm_client, {"config": {"logging": {"log_format": log_format}}})
+    parser = AirflowConfigParser()
+    parser.read_string(text)
+    assert parser.get("logging", "log_format") == log_format
+
+
+def test_chart_mount_paths_should_match_the_preview_tool() -> None:
+    assert podtemplates.MOUNT_DIR == "/opt/airflow/pod_templates"
+    assert (paths.CHART_DIR / podtemplates.POD_TEMPLATES_SOURCE).is_file()
