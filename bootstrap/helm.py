@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,9 +41,11 @@ def parse_documents(text: str) -> list[dict[str, Any]]:
 
 
 def _helm_error(error: AirkubeError) -> AirkubeError:
-    # helm's own message ("Error: ...") is what names the bad value; lift it to the first line.
+    # helm's own message names the bad value; keep it and drop helm's template-location noise.
     lines = [line for line in str(error).splitlines()[1:] if line.strip()]
-    message = "\n".join(lines).removeprefix("Error: ").strip() or str(error)
+    kept = [line for line in lines if not line.startswith("Use --debug flag")]
+    message = "\n".join(kept).removeprefix("Error: ").strip() or str(error)
+    message = re.sub(r"^execution error at \([^)]*\):\s*", "", message)
     return AirkubeError(f"helm: {message}")
 
 

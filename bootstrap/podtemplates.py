@@ -6,7 +6,9 @@ entry for the given values, never a spec written in Python.
 
 from __future__ import annotations
 
+import configparser
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,13 @@ def render_airflow_cfg(client: helm.Helm, chart_values: Mapping[str, Any], *, na
     return str(configmaps[0]["data"]["airflow.cfg"])
 
 
+def worker_namespace(client: helm.Helm, chart_values: Mapping[str, Any], *, release_namespace: str) -> str:
+    """The namespace the executor starts task pods in, as the rendered airflow.cfg says."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(render_airflow_cfg(client, chart_values, namespace=release_namespace))
+    return parser.get("kubernetes_executor", "namespace")
+
+
 def rule_violations(template: Mapping[str, Any]) -> list[str]:
     """What breaks Airflow's rules for a pod_template_file: metadata.name set, first container
     named "base" with an image, restartPolicy Never (a task pod must not restart itself)."""
@@ -75,7 +84,19 @@ def rule_violations(template: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def prepare_airflow_import() -> None:
+    """Importing Airflow writes a default config into AIRFLOW_HOME and logs to stdout; give it a
+    private home in the cache (unless the user chose one) and keep it quiet."""
+    if "AIRFLOW_HOME" not in os.environ:
+        home = paths.cache_dir() / "airflow-home"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+
+
 def airflow_available() -> bool:
+    prepare_airflow_import()
     try:
         import airflow.providers.cncf.kubernetes.pod_generator  # noqa: F401
     except ImportError:

@@ -138,7 +138,13 @@ def ensure_go_tool(tool: GoTool, runner: process.Runner = process.run) -> Path:
     """Build ``tool`` into its cache folder unless the right version is already there."""
     if installed_version(tool, runner) == tool.version:
         return tool.binary
-    go = go_binary(runner)
+    try:
+        go = go_binary(runner)
+    except AirkubeError as error:
+        raise AirkubeError(
+            f"{tool.name} {tool.version} is not in the cache ({tool.binary}) and cannot be built: {error.args[0]}",
+            hint=error.hint,
+        ) from error
     log.info("building %s %s from its Go module (first time only)...", tool.name, tool.version)
     tool.directory.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GOBIN=str(tool.directory), CGO_ENABLED="0")

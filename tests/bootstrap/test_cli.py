@@ -1,0 +1,78 @@
+"""The CLI: commands listed, bad input answered with one line naming the problem and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bootstrap import cli, paths
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_should_list_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("tools", "pod-template", "pods", "image", "cluster"):
+        assert command in out, f"{command} missing from --help"
+
+
+def test_unknown_mode_should_be_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "pod-template", "--mode", "s3")
+    assert code == 2
+    assert "invalid choice: 's3'" in err and "git-sync" in err
+
+
+def test_missing_values_file_should_name_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "pod-template", "--mode", "image", "-f", str(tmp_path / "nope.yaml"))
+    assert code == 1
+    assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
+    assert "nope.yaml does not exist" in err
+
+
+def test_malformed_set_should_show_the_form(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "pod-template", "--mode", "image", "--set", "dags.mode")
+    assert code == 1
+    assert "KEY=VALUE" in err
+
+
+def test_missing_helm_and_go_should_say_what_to_install(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRKUBE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    code, _, err = run(capsys, "pod-template", "--mode", "image")
+    assert code == 1
+    assert "helm v3.22.0 is not in the cache" in err and "install Go" in err
+    assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
+
+
+def test_failed_render_should_write_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "pod.yaml"
+    code, _, err = run(capsys, "pod-template", "--mode", "git-sync", "-o", str(target))
+    assert code == 1
+    assert "dags.gitSync.repo" in err
+    assert not target.exists() and not list(tmp_path.iterdir())
+
+
+def test_pod_template_should_write_all_modes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "pod-template", "--all", "-o", str(tmp_path), "--set", "dags.gitSync.repo=https://x/y.git")
+    assert code == 0, err
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml")) == [
+        "git-sync/default.yaml", "image/default.yaml", "volume/default.yaml",
+    ]
+    assert "loaded by Airflow's PodGenerator" in err
+
+
+def test_pods_should_print_yaml_per_task(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "pods", "--dag", str(paths.DAGS_DIR / "smoke.py"), "--task", "with_pod_override")
+    assert code == 0, err
+    assert out.startswith("# airkube_smoke.with_pod_override (template: default)\n---\napiVersion: v1\nkind: Pod\n")
