@@ -138,7 +138,11 @@ class Helm:
         """``helm upgrade --install`` through pyhelm3 with one merged values dict."""
         from pyhelm3 import Client
 
-        client = Client(executable=self.binary, kubeconfig=kubeconfig, default_timeout=str(int(timeout.total_seconds())) + "s")
+        client = Client(
+            executable=self.binary,
+            kubeconfig=kubeconfig,
+            default_timeout=str(int(timeout.total_seconds())) + "s",
+        )
 
         async def run() -> Release:
             loaded = await client.get_chart(chart)
@@ -156,7 +160,9 @@ class Helm:
                 name=release,
                 namespace=namespace,
                 revision=revision.revision,
-                status=str(revision.status.value if hasattr(revision.status, "value") else revision.status),
+                status=str(
+                    revision.status.value if hasattr(revision.status, "value") else revision.status
+                ),
                 app_version=str(getattr(revision, "app_version", "") or ""),
             )
 

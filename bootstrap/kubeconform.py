@@ -21,7 +21,9 @@ class Finding:
 
 
 class Kubeconform:
-    def __init__(self, binary: Path | str, schema_location: str, *, runner: process.Runner = process.run) -> None:
+    def __init__(
+        self, binary: Path | str, schema_location: str, *, runner: process.Runner = process.run
+    ) -> None:
         self.binary = str(binary)
         self.schema_location = schema_location
         self.runner = runner
@@ -30,9 +32,12 @@ class Kubeconform:
         return [
             self.binary,
             "-strict",
-            "-output", "json",
-            "-kubernetes-version", kube_version.removeprefix("v"),
-            "-schema-location", self.schema_location,
+            "-output",
+            "json",
+            "-kubernetes-version",
+            kube_version.removeprefix("v"),
+            "-schema-location",
+            self.schema_location,
         ]
 
     def findings(self, manifest: str, *, kube_version: str) -> list[Finding]:

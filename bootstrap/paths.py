@@ -11,7 +11,8 @@ DAGS_DIR = REPO_ROOT / "dags"
 
 
 def cache_dir() -> Path:
-    """The cache root: ``$AIRKUBE_CACHE``, else ``$XDG_CACHE_HOME/airkube``, else ``~/.cache/airkube``."""
+    """The cache root: ``$AIRKUBE_CACHE``, else ``$XDG_CACHE_HOME/airkube``, else
+    ``~/.cache/airkube``."""
     explicit = os.environ.get("AIRKUBE_CACHE")
     if explicit:
         return Path(explicit)

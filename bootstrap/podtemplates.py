@@ -43,21 +43,32 @@ def values_for_mode(given: Mapping[str, Any], mode: str) -> values.Values:
     return values.merge(given, {"dags": {"mode": chart_mode(mode)}})
 
 
-def render_pod_templates(client: helm.Helm, chart_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every pod template the chart renders for these values: ``{"default": {...}, "<name>": ...}``."""
+def render_pod_templates(
+    client: helm.Helm, chart_values: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Every pod template the chart renders for these values, by name ("default" and the
+    workers.podTemplates entries)."""
     manifest = client.template(paths.CHART_DIR, chart_values, show_only=[POD_TEMPLATES_SOURCE])
     (configmap,) = helm.parse_documents(manifest)
-    return {key.removesuffix(".yaml"): yaml.safe_load(text) for key, text in configmap["data"].items()}
+    return {
+        key.removesuffix(".yaml"): yaml.safe_load(text) for key, text in configmap["data"].items()
+    }
 
 
-def render_airflow_cfg(client: helm.Helm, chart_values: Mapping[str, Any], *, namespace: str = "airflow") -> str:
+def render_airflow_cfg(
+    client: helm.Helm, chart_values: Mapping[str, Any], *, namespace: str = "airflow"
+) -> str:
     """The airflow.cfg the chart renders for these values."""
-    manifest = client.template(paths.CHART_DIR, chart_values, show_only=[CONFIG_SOURCE], namespace=namespace)
+    manifest = client.template(
+        paths.CHART_DIR, chart_values, show_only=[CONFIG_SOURCE], namespace=namespace
+    )
     configmaps = helm.parse_documents(manifest)
     return str(configmaps[0]["data"]["airflow.cfg"])
 
 
-def worker_namespace(client: helm.Helm, chart_values: Mapping[str, Any], *, release_namespace: str) -> str:
+def worker_namespace(
+    client: helm.Helm, chart_values: Mapping[str, Any], *, release_namespace: str
+) -> str:
     """The namespace the executor starts task pods in, as the rendered airflow.cfg says."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(render_airflow_cfg(client, chart_values, namespace=release_namespace))
@@ -76,7 +87,9 @@ def rule_violations(template: Mapping[str, Any]) -> list[str]:
         problems.append("spec.containers is empty")
     else:
         if containers[0].get("name") != "base":
-            problems.append(f"spec.containers[0] is named {containers[0].get('name')!r}, not 'base'")
+            problems.append(
+                f"spec.containers[0] is named {containers[0].get('name')!r}, not 'base'"
+            )
         if not containers[0].get("image"):
             problems.append("spec.containers[0] has no image")
     if spec.get("restartPolicy") != "Never":

@@ -18,7 +18,13 @@ from bootstrap.errors import AirkubeError
 
 # The executor passes each task its workload as the base container's args; the real JSON is
 # made per try at run time, so the preview shows its shape with a placeholder.
-WORKLOAD_ARGS = ["python", "-m", "airflow.sdk.execution_time.execute_workload", "--json-string", "<workload>"]
+WORKLOAD_ARGS = [
+    "python",
+    "-m",
+    "airflow.sdk.execution_time.execute_workload",
+    "--json-string",
+    "<workload>",
+]
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,9 @@ def task_pods(
     executor config sends task pods to."""
     dags = load_dags(dag_file)
     templates = podtemplates.render_pod_templates(client, chart_values)
-    namespace = podtemplates.worker_namespace(client, chart_values, release_namespace=release_namespace)
+    namespace = podtemplates.worker_namespace(
+        client, chart_values, release_namespace=release_namespace
+    )
     for name, template in templates.items():
         podtemplates.check(name, template, use_airflow=False)
 
@@ -107,7 +115,11 @@ def task_pods(
                 scheduler_job_id="preview",
             )
             serialized = PodGenerator.serialize_pod(pod)
-            pods.append(TaskPod(dag_id, task.task_id, name, {"apiVersion": "v1", "kind": "Pod", **serialized}))
+            pods.append(
+                TaskPod(
+                    dag_id, task.task_id, name, {"apiVersion": "v1", "kind": "Pod", **serialized}
+                )
+            )
     if task_id and not pods:
         raise AirkubeError(f"no task {task_id!r} in {dag_file}")
     return pods

@@ -105,7 +105,7 @@ def go_binary(runner: process.Runner = process.run) -> str:
     """The Go toolchain, checked against the minimum the pinned tools need."""
     go = process.require_program(
         "go",
-        hint=f"install Go {GO_MINIMUM[0]}.{GO_MINIMUM[1]} or newer from go.dev/dl or your package manager",
+        hint=f"install Go {GO_MINIMUM[0]}.{GO_MINIMUM[1]} or newer (go.dev/dl or a package manager)",
     )
     found = parse_go_version(runner([go, "version"]).stdout)
     if found < GO_MINIMUM:
@@ -142,7 +142,8 @@ def ensure_go_tool(tool: GoTool, runner: process.Runner = process.run) -> Path:
         go = go_binary(runner)
     except AirkubeError as error:
         raise AirkubeError(
-            f"{tool.name} {tool.version} is not in the cache ({tool.binary}) and cannot be built: {error.args[0]}",
+            f"{tool.name} {tool.version} is not in the cache ({tool.binary}) "
+            f"and cannot be built: {error.args[0]}",
             hint=error.hint,
         ) from error
     log.info("building %s %s from its Go module (first time only)...", tool.name, tool.version)
@@ -272,7 +273,8 @@ def ensure_schemas(versions: Iterable[str] = KUBERNETES_VERSIONS) -> Path:
         source = source_root / f"v{version}-local-strict"
         if not source.is_dir():
             raise AirkubeError(
-                f"kubernetes-validate {_schema_package_version()} has no schemas for Kubernetes {version}",
+                f"kubernetes-validate {_schema_package_version()} "
+                f"has no schemas for Kubernetes {version}",
                 hint="pin a kubernetes-validate release that covers it in pyproject.toml",
             )
         log.info("preparing offline schemas for Kubernetes %s...", version)
@@ -294,4 +296,6 @@ def ensure_all(runner: process.Runner = process.run) -> Toolset:
     helm = ensure_go_tool(HELM, runner)
     kubeconform = ensure_go_tool(KUBECONFORM, runner)
     ensure_schemas()
-    return Toolset(helm=helm, kubeconform=kubeconform, schema_location=kubeconform_schema_location())
+    return Toolset(
+        helm=helm, kubeconform=kubeconform, schema_location=kubeconform_schema_location()
+    )

@@ -38,7 +38,9 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
 def load_file(path: Path) -> Values:
     """Read one values file; a missing or malformed file is a clear error."""
     if not path.is_file():
-        raise AirkubeError(f"values file {path} does not exist", hint="check the path given with -f")
+        raise AirkubeError(
+            f"values file {path} does not exist", hint="check the path given with -f"
+        )
     try:
         loaded = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -46,7 +48,9 @@ def load_file(path: Path) -> Values:
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise AirkubeError(f"values file {path} must hold a mapping at the top, not {type(loaded).__name__}")
+        raise AirkubeError(
+            f"values file {path} must hold a mapping at the top, not {type(loaded).__name__}"
+        )
     return loaded
 
 
@@ -80,7 +84,9 @@ def parse_set(pair: str) -> Values:
     """``a.b=3`` -> ``{"a": {"b": 3}}``: true/false, numbers and null are typed, like helm --set;
     ``{x,y}`` is a list."""
     if "=" not in pair:
-        raise AirkubeError(f"--set {pair!r} has no '='", hint="write it as KEY=VALUE, e.g. dags.mode=volume")
+        raise AirkubeError(
+            f"--set {pair!r} has no '='", hint="write it as KEY=VALUE, e.g. dags.mode=volume"
+        )
     key, _, text = pair.partition("=")
     parts = _split_key(key.strip())
     tree: Values = {}
@@ -91,7 +97,9 @@ def parse_set(pair: str) -> Values:
     return tree
 
 
-def combine(files: Iterable[Path] = (), sets: Iterable[str] = (), base: Mapping[str, Any] | None = None) -> Values:
+def combine(
+    files: Iterable[Path] = (), sets: Iterable[str] = (), base: Mapping[str, Any] | None = None
+) -> Values:
     """The one values dict for a command: ``base``, then files in order, then ``--set`` pairs."""
     sources: list[Mapping[str, Any]] = [base or {}]
     sources.extend(load_file(Path(path)) for path in files)

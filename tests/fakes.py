@@ -37,7 +37,10 @@ class FakeRunner:
             if tuple(command[: len(prefix)]) == prefix:
                 done = answer(command) if callable(answer) else answer
                 if check and done.returncode != 0:
-                    raise AirkubeError(f"command failed (exit {done.returncode}): {' '.join(command)}\n{done.stderr}")
+                    raise AirkubeError(
+                        f"command failed (exit {done.returncode}): {' '.join(command)}"
+                        f"\n{done.stderr}"
+                    )
                 return done
         raise AssertionError(f"unexpected command: {command}")
 

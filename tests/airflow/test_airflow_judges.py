@@ -35,18 +35,25 @@ def example_override() -> k8s.V1Pod:
                     resources=k8s.V1ResourceRequirements(
                         requests={"cpu": "200m", "memory": "300Mi"}, limits={"memory": "600Mi"}
                     ),
-                    volume_mounts=[k8s.V1VolumeMount(mount_path="/foo/", name="example-kubernetes-test-volume")],
+                    volume_mounts=[
+                        k8s.V1VolumeMount(mount_path="/foo/", name="example-kubernetes-test-volume")
+                    ],
                 ),
                 k8s.V1Container(
                     name="sidecar",
                     image="ubuntu",
                     args=['echo "retrieved from mount" > /shared/test.txt'],
                     command=["bash", "-cx"],
-                    volume_mounts=[k8s.V1VolumeMount(mount_path="/shared/", name="shared-empty-dir")],
+                    volume_mounts=[
+                        k8s.V1VolumeMount(mount_path="/shared/", name="shared-empty-dir")
+                    ],
                 ),
             ],
             volumes=[
-                k8s.V1Volume(name="example-kubernetes-test-volume", host_path=k8s.V1HostPathVolumeSource(path="/tmp/")),
+                k8s.V1Volume(
+                    name="example-kubernetes-test-volume",
+                    host_path=k8s.V1HostPathVolumeSource(path="/tmp/"),
+                ),
                 k8s.V1Volume(name="shared-empty-dir", empty_dir=k8s.V1EmptyDirVolumeSource()),
             ],
         ),
@@ -69,8 +76,14 @@ def test_pod_generator_should_build_task_pods_from_every_template(
             pod_id="example-pod",
             try_number=1,
             kube_image="",
-            date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
-            args=["python", "-m", "airflow.sdk.execution_time.execute_workload", "--json-string", "{}"],
+            date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            args=[
+                "python",
+                "-m",
+                "airflow.sdk.execution_time.execute_workload",
+                "--json-string",
+                "{}",
+            ],
             pod_override_object=example_override(),
             base_worker_pod=base_pod,
             namespace="airflow",
@@ -81,15 +94,24 @@ def test_pod_generator_should_build_task_pods_from_every_template(
         base = pod.spec.containers[0]
         assert base.name == "base", where
         assert base.image == template["spec"]["containers"][0]["image"], where
-        assert base.args[:3] == ["python", "-m", "airflow.sdk.execution_time.execute_workload"], where
+        assert base.args[:3] == ["python", "-m", "airflow.sdk.execution_time.execute_workload"], (
+            where
+        )
         assert base.resources.requests == {"cpu": "200m", "memory": "300Mi"}, where
-        assert {m.name for m in base.volume_mounts} >= {"config", "example-kubernetes-test-volume"}, where
+        assert {m.name for m in base.volume_mounts} >= {
+            "config",
+            "example-kubernetes-test-volume",
+        }, where
         assert [c.name for c in pod.spec.containers][-1] == "sidecar", where
-        assert {"example-kubernetes-test-volume", "shared-empty-dir", "config"} <= {v.name for v in pod.spec.volumes}, where
+        assert {"example-kubernetes-test-volume", "shared-empty-dir", "config"} <= {
+            v.name for v in pod.spec.volumes
+        }, where
         assert pod.metadata.labels["release"] == "stable", where
         assert pod.metadata.labels["app.kubernetes.io/component"] == "worker", where
         assert pod.spec.restart_policy == "Never", where
-        manifest = helm.yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", **PodGenerator.serialize_pod(pod)})
+        manifest = helm.yaml.safe_dump(
+            {"apiVersion": "v1", "kind": "Pod", **PodGenerator.serialize_pod(pod)}
+        )
         findings = validator.findings(manifest, kube_version="1.37.0")
         assert not findings, f"{where}: the pod Airflow builds is not a valid Pod: {findings}"
 
@@ -99,7 +121,10 @@ def airflow_options() -> dict[str, set[str]]:
     """Every option Airflow (core and installed providers) knows, by section."""
     from airflow.configuration import conf
 
-    return {section: set(spec.get("options", {})) for section, spec in conf.configuration_description.items()}
+    return {
+        section: set(spec.get("options", {}))
+        for section, spec in conf.configuration_description.items()
+    }
 
 
 @pytest.mark.parametrize("values_file", CASES, ids=case_id)
@@ -116,22 +141,31 @@ def test_airflow_should_read_the_rendered_config(
     assert parser.get("core", "executor") == "KubernetesExecutor"
     template_file = parser.get("kubernetes_executor", "pod_template_file")
     scheduler = by_kind_name(render(chart_values), "Deployment", "airflow-scheduler")
-    mounts = {m["name"]: m["mountPath"] for m in scheduler["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
-    assert Path(template_file).parent == Path(mounts["pod-templates"]), "pod_template_file must be where the templates are mounted"
+    mounts = {
+        m["name"]: m["mountPath"]
+        for m in scheduler["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    }
+    assert Path(template_file).parent == Path(mounts["pod-templates"]), (
+        "pod_template_file must be where the templates are mounted"
+    )
     assert Path(template_file).name == "default.yaml"
 
     for section in parser.sections():
         for option in parser.options(section):
             if option in parser.defaults():
                 continue
-            assert option in airflow_options.get(section, set()), f"[{section}] {option} is not an Airflow option"
+            assert option in airflow_options.get(section, set()), (
+                f"[{section}] {option} is not an Airflow option"
+            )
 
 
 def test_percent_signs_should_reach_airflow_literally(helm_client: helm.Helm) -> None:
     from airflow.configuration import AirflowConfigParser
 
     log_format = "[%(asctime)s] %(levelname)s - %(message)s"
-    text = podtemplates.render_airflow_cfg(helm_client, {"config": {"logging": {"log_format": log_format}}})
+    text = podtemplates.render_airflow_cfg(
+        helm_client, {"config": {"logging": {"log_format": log_format}}}
+    )
     parser = AirflowConfigParser()
     parser.read_string(text)
     assert parser.get("logging", "log_format") == log_format

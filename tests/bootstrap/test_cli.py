@@ -31,7 +31,9 @@ def test_unknown_mode_should_be_refused(capsys: pytest.CaptureFixture[str]) -> N
     assert "invalid choice: 's3'" in err and "git-sync" in err
 
 
-def test_missing_values_file_should_name_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_missing_values_file_should_name_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, _, err = run(capsys, "pod-template", "--mode", "image", "-f", str(tmp_path / "nope.yaml"))
     assert code == 1
     assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
@@ -55,7 +57,9 @@ def test_missing_helm_and_go_should_say_what_to_install(
     assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
 
 
-def test_failed_render_should_write_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_failed_render_should_write_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     target = tmp_path / "pod.yaml"
     code, _, err = run(capsys, "pod-template", "--mode", "git-sync", "-o", str(target))
     assert code == 1
@@ -63,16 +67,32 @@ def test_failed_render_should_write_nothing(capsys: pytest.CaptureFixture[str], 
     assert not target.exists() and not list(tmp_path.iterdir())
 
 
-def test_pod_template_should_write_all_modes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "pod-template", "--all", "-o", str(tmp_path), "--set", "dags.gitSync.repo=https://x/y.git")
+def test_pod_template_should_write_all_modes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(
+        capsys,
+        "pod-template",
+        "--all",
+        "-o",
+        str(tmp_path),
+        "--set",
+        "dags.gitSync.repo=https://x/y.git",
+    )
     assert code == 0, err
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml")) == [
-        "git-sync/default.yaml", "image/default.yaml", "volume/default.yaml",
+        "git-sync/default.yaml",
+        "image/default.yaml",
+        "volume/default.yaml",
     ]
     assert "loaded by Airflow's PodGenerator" in err
 
 
 def test_pods_should_print_yaml_per_task(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "pods", "--dag", str(paths.DAGS_DIR / "smoke.py"), "--task", "with_pod_override")
+    code, out, err = run(
+        capsys, "pods", "--dag", str(paths.DAGS_DIR / "smoke.py"), "--task", "with_pod_override"
+    )
     assert code == 0, err
-    assert out.startswith("# airkube_smoke.with_pod_override (template: default)\n---\napiVersion: v1\nkind: Pod\n")
+    assert out.startswith(
+        "# airkube_smoke.with_pod_override (template: default)\n---\napiVersion: v1\nkind: Pod\n"
+    )

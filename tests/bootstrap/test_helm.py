@@ -21,8 +21,14 @@ def test_template_should_pass_one_values_file_and_the_options() -> None:
 
     runner = FakeRunner({("helm", "template"): answer})
     client = helm.Helm("helm", runner=runner)
-    out = client.template(Path("chart"), {"dags": {"mode": "volume"}}, release="r", namespace="ns",
-                          kube_version="1.33.0", show_only=["templates/a.yaml"])
+    out = client.template(
+        Path("chart"),
+        {"dags": {"mode": "volume"}},
+        release="r",
+        namespace="ns",
+        kube_version="1.33.0",
+        show_only=["templates/a.yaml"],
+    )
     assert out == "kind: ConfigMap\n"
     argv = runner.calls[0]
     assert argv[:4] == ["helm", "template", "r", "chart"]

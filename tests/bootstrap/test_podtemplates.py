@@ -1,4 +1,4 @@
-"""`airkube pod-template`: templates rendered from the chart per mode, checked by Airflow's rules."""
+"""`airkube pod-template`: templates rendered from the chart per mode, checked by Airflow."""
 
 from __future__ import annotations
 
@@ -21,11 +21,15 @@ VALUES_CASES = {
 
 @pytest.mark.parametrize("mode", sorted(podtemplates.MODES))
 @pytest.mark.parametrize("case", sorted(VALUES_CASES))
-def test_every_mode_should_yield_an_airflow_valid_template(helm_client: helm.Helm, mode: str, case: str) -> None:
+def test_every_mode_should_yield_an_airflow_valid_template(
+    helm_client: helm.Helm, mode: str, case: str
+) -> None:
     given = values.merge(VALUES_CASES[case], GIT_REPO)
     checked = podtemplates.generate(helm_client, given, mode)
     assert checked[0].name == "default"
-    assert all(item.judged_by_airflow for item in checked), "Airflow is installed in the test environment"
+    assert all(item.judged_by_airflow for item in checked), (
+        "Airflow is installed in the test environment"
+    )
     for item in checked:
         assert podtemplates.rule_violations(item.template) == []
     volumes = {v["name"] for v in checked[0].template["spec"]["volumes"]}
@@ -33,17 +37,41 @@ def test_every_mode_should_yield_an_airflow_valid_template(helm_client: helm.Hel
 
 
 def test_named_templates_should_come_after_the_default(helm_client: helm.Helm) -> None:
-    names = [item.name for item in podtemplates.generate(helm_client, VALUES_CASES["production"], "image")]
+    names = [
+        item.name
+        for item in podtemplates.generate(helm_client, VALUES_CASES["production"], "image")
+    ]
     assert names == ["default", "highmem"]
 
 
 @pytest.mark.parametrize(
     ("template", "problem"),
     [
-        ({"spec": {"containers": [{"name": "base", "image": "x"}], "restartPolicy": "Never"}}, "metadata.name"),
-        ({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "main", "image": "x"}], "restartPolicy": "Never"}}, "not 'base'"),
-        ({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "base"}], "restartPolicy": "Never"}}, "no image"),
-        ({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "base", "image": "x"}], "restartPolicy": "Always"}}, "restartPolicy"),
+        (
+            {"spec": {"containers": [{"name": "base", "image": "x"}], "restartPolicy": "Never"}},
+            "metadata.name",
+        ),
+        (
+            {
+                "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "main", "image": "x"}], "restartPolicy": "Never"},
+            },
+            "not 'base'",
+        ),
+        (
+            {
+                "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "base"}], "restartPolicy": "Never"},
+            },
+            "no image",
+        ),
+        (
+            {
+                "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "base", "image": "x"}], "restartPolicy": "Always"},
+            },
+            "restartPolicy",
+        ),
         ({"metadata": {"name": "p"}, "spec": {"restartPolicy": "Never"}}, "containers is empty"),
     ],
 )

@@ -20,7 +20,12 @@ def env_of(pod: dict) -> dict[str, str]:
 def test_smoke_dag_should_give_one_pod_per_task(helm_client: helm.Helm) -> None:
     pods = preview.task_pods(helm_client, {}, paths.DAGS_DIR / "smoke.py")
     assert [p.task_id for p in pods] == [
-        "parallel_0", "parallel_1", "parallel_2", "with_pod_override", "read_dag_folder_file", "report",
+        "parallel_0",
+        "parallel_1",
+        "parallel_2",
+        "with_pod_override",
+        "read_dag_folder_file",
+        "report",
     ]
     for item in pods:
         pod = item.pod
@@ -29,7 +34,11 @@ def test_smoke_dag_should_give_one_pod_per_task(helm_client: helm.Helm) -> None:
         assert pod["metadata"]["labels"]["dag_id"] == "airkube_smoke"
         assert pod["metadata"]["labels"]["task_id"] == item.task_id
         assert pod["spec"]["containers"][0]["name"] == "base"
-        assert pod["spec"]["containers"][0]["args"][:3] == ["python", "-m", "airflow.sdk.execution_time.execute_workload"]
+        assert pod["spec"]["containers"][0]["args"][:3] == [
+            "python",
+            "-m",
+            "airflow.sdk.execution_time.execute_workload",
+        ]
     override = next(p for p in pods if p.task_id == "with_pod_override").pod
     assert env_of(override)["AIRKUBE_SMOKE_OVERRIDE"] == "applied"
     assert override["metadata"]["labels"]["airkube.io/smoke"] == "override"
@@ -37,7 +46,10 @@ def test_smoke_dag_should_give_one_pod_per_task(helm_client: helm.Helm) -> None:
 
 
 def test_named_template_and_override_should_both_apply(helm_client: helm.Helm) -> None:
-    pods = {p.task_id: p for p in preview.task_pods(helm_client, NAMED, HERE / "dags" / "per_task_template.py")}
+    pods = {
+        p.task_id: p
+        for p in preview.task_pods(helm_client, NAMED, HERE / "dags" / "per_task_template.py")
+    }
     train, publish = pods["train"], pods["publish"]
     assert (train.template, publish.template) == ("highmem", "default")
     assert train.pod["spec"]["containers"][0]["resources"]["limits"]["memory"] == "16Gi"
@@ -49,18 +61,23 @@ def test_named_template_and_override_should_both_apply(helm_client: helm.Helm) -
 
 def test_task_filter_and_worker_namespace(helm_client: helm.Helm) -> None:
     (only,) = preview.task_pods(
-        helm_client, {"workers": {"namespace": "tasks"}}, paths.DAGS_DIR / "smoke.py", task_id="report"
+        helm_client,
+        {"workers": {"namespace": "tasks"}},
+        paths.DAGS_DIR / "smoke.py",
+        task_id="report",
     )
     assert only.task_id == "report"
     assert only.pod["metadata"]["namespace"] == "tasks"
 
 
 def test_unknown_template_should_list_the_available_ones(helm_client: helm.Helm) -> None:
-    with pytest.raises(AirkubeError, match="gpu.yaml is not one of the chart's templates"):
+    with pytest.raises(AirkubeError, match=r"gpu\.yaml is not one of the chart's templates"):
         preview.task_pods(helm_client, {}, HERE / "dags" / "unknown_template.py")
 
 
-def test_unknown_task_and_missing_file_should_be_clear(helm_client: helm.Helm, tmp_path: Path) -> None:
+def test_unknown_task_and_missing_file_should_be_clear(
+    helm_client: helm.Helm, tmp_path: Path
+) -> None:
     with pytest.raises(AirkubeError, match="no task 'nope'"):
         preview.task_pods(helm_client, {}, paths.DAGS_DIR / "smoke.py", task_id="nope")
     with pytest.raises(AirkubeError, match="does not exist"):

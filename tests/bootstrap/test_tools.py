@@ -1,4 +1,4 @@
-"""The pinned tool installer: version checks, argv, schema conversion (pure parts and a fake runner)."""
+"""The pinned tool installer: version checks, argv and schema conversion."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def test_helm_should_be_built_with_its_real_version_and_kubernetes_defaults() ->
     assert "chartutil.k8sVersionMinor=37" in ldflags
 
 
-def test_missing_go_should_say_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_go_should_say_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AIRKUBE_CACHE", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(AirkubeError) as caught:
@@ -48,7 +50,9 @@ def test_old_go_should_be_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         tools.ensure_go_tool(tools.HELM, runner=runner)
 
 
-def test_a_current_binary_should_not_be_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_current_binary_should_not_be_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AIRKUBE_CACHE", str(tmp_path))
     tools.KUBECONFORM.directory.mkdir(parents=True)
     tools.KUBECONFORM.binary.write_text("")

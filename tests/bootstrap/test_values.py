@@ -19,7 +19,9 @@ class TestMerge:
         assert first["workers"]["labels"] == {"a": "1"}, "inputs are not modified"
 
     def test_later_scalars_should_win(self) -> None:
-        assert values.merge({"dags": {"mode": "image"}}, {"dags": {"mode": "volume"}}) == {"dags": {"mode": "volume"}}
+        assert values.merge({"dags": {"mode": "image"}}, {"dags": {"mode": "volume"}}) == {
+            "dags": {"mode": "volume"}
+        }
 
 
 class TestParseSet:
@@ -30,8 +32,14 @@ class TestParseSet:
             ("scheduler.replicas=2", {"scheduler": {"replicas": 2}}),
             ("rbac.create=false", {"rbac": {"create": False}}),
             ("images.airflow.tag=", {"images": {"airflow": {"tag": ""}}}),
-            ("workers.multiNamespace.namespaces={a,b}", {"workers": {"multiNamespace": {"namespaces": ["a", "b"]}}}),
-            ("workers.nodeSelector.kubernetes\\.io/os=linux", {"workers": {"nodeSelector": {"kubernetes.io/os": "linux"}}}),
+            (
+                "workers.multiNamespace.namespaces={a,b}",
+                {"workers": {"multiNamespace": {"namespaces": ["a", "b"]}}},
+            ),
+            (
+                "workers.nodeSelector.kubernetes\\.io/os=linux",
+                {"workers": {"nodeSelector": {"kubernetes.io/os": "linux"}}},
+            ),
             ("config.core.dags_folder=/a=b", {"config": {"core": {"dags_folder": "/a=b"}}}),
         ],
     )

@@ -17,16 +17,44 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("negative replicas", {"apiServer": {"replicas": -1}}, ["/apiServer/replicas", "minimum"]),
     ("unknown dag mode", {"dags": {"mode": "s3"}}, ["/dags/mode", "image", "volume", "gitSync"]),
     ("unknown auth manager", {"auth": {"manager": "ldap"}}, ["/auth/manager"]),
-    ("bad pull policy", {"images": {"airflow": {"pullPolicy": "Sometimes"}}}, ["/images/airflow/pullPolicy"]),
-    ("empty image repository", {"images": {"airflow": {"repository": ""}}}, ["/images/airflow/repository"]),
+    (
+        "bad pull policy",
+        {"images": {"airflow": {"pullPolicy": "Sometimes"}}},
+        ["/images/airflow/pullPolicy"],
+    ),
+    (
+        "empty image repository",
+        {"images": {"airflow": {"repository": ""}}},
+        ["/images/airflow/repository"],
+    ),
     ("bad sslmode", {"externalDatabase": {"sslmode": "maybe"}}, ["/externalDatabase/sslmode"]),
     ("port out of range", {"externalDatabase": {"port": 70000}}, ["/externalDatabase/port"]),
-    ("malformed volume size", {"postgresql": {"persistence": {"size": "lots"}}}, ["/postgresql/persistence/size"]),
-    ("malformed git-sync period", {"dags": {"gitSync": {"period": "often"}}}, ["/dags/gitSync/period"]),
+    (
+        "malformed volume size",
+        {"postgresql": {"persistence": {"size": "lots"}}},
+        ["/postgresql/persistence/size"],
+    ),
+    (
+        "malformed git-sync period",
+        {"dags": {"gitSync": {"period": "often"}}},
+        ["/dags/gitSync/period"],
+    ),
     ("env entry without name", {"workers": {"env": [{"value": "x"}]}}, ["/workers/env/0", "name"]),
-    ("config value that is a map", {"config": {"core": {"parallelism": {"a": 1}}}}, ["/config/core/parallelism"]),
-    ("pod template named default", {"workers": {"podTemplates": {"default": {}}}}, ["workers.podTemplates.default"]),
-    ("pod template name not a DNS label", {"workers": {"podTemplates": {"Big_One": {}}}}, ["/workers/podTemplates", "Big_One"]),
+    (
+        "config value that is a map",
+        {"config": {"core": {"parallelism": {"a": 1}}}},
+        ["/config/core/parallelism"],
+    ),
+    (
+        "pod template named default",
+        {"workers": {"podTemplates": {"default": {}}}},
+        ["workers.podTemplates.default"],
+    ),
+    (
+        "pod template name not a DNS label",
+        {"workers": {"podTemplates": {"Big_One": {}}}},
+        ["/workers/podTemplates", "Big_One"],
+    ),
     ("root user", {"securityContext": {"runAsUser": 0}}, ["/securityContext/runAsUser", "minimum"]),
     (
         "SQLite database URL",
@@ -38,33 +66,72 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"config": {"database": {"sql_alchemy_conn": "postgresql://u:p@h/db"}}},
         ["config.database.sql_alchemy_conn", "ConfigMap", "externalDatabase"],
     ),
-    ("fernet key in config", {"config": {"core": {"fernet_key": "abc"}}}, ["config.core.fernet_key", "secrets.existingSecret"]),
-    ("executor override", {"config": {"core": {"executor": "CeleryExecutor"}}}, ["config.core.executor", "KubernetesExecutor"]),
+    (
+        "fernet key in config",
+        {"config": {"core": {"fernet_key": "abc"}}},
+        ["config.core.fernet_key", "secrets.existingSecret"],
+    ),
+    (
+        "executor override",
+        {"config": {"core": {"executor": "CeleryExecutor"}}},
+        ["config.core.executor", "KubernetesExecutor"],
+    ),
     ("gitSync without repo", {"dags": {"mode": "gitSync"}}, ["dags.gitSync.repo"]),
     (
         "ssh key without known hosts",
-        {"dags": {"mode": "gitSync", "gitSync": {"repo": "git@example.org:d.git", "sshKeySecret": "key"}}},
+        {
+            "dags": {
+                "mode": "gitSync",
+                "gitSync": {"repo": "git@example.org:d.git", "sshKeySecret": "key"},
+            }
+        },
         ["dags.gitSync.knownHosts"],
     ),
     (
         "both git credentials",
-        {"dags": {"mode": "gitSync", "gitSync": {"repo": "x", "sshKeySecret": "k", "credentialsSecret": "c", "knownHosts": "h"}}},
+        {
+            "dags": {
+                "mode": "gitSync",
+                "gitSync": {
+                    "repo": "x",
+                    "sshKeySecret": "k",
+                    "credentialsSecret": "c",
+                    "knownHosts": "h",
+                },
+            }
+        },
         ["dags.gitSync.credentialsSecret", "dags.gitSync.sshKeySecret"],
     ),
-    ("volume mode without size or claim", {"dags": {"mode": "volume", "volume": {"size": ""}}}, ["dags.volume.size", "existingClaim"]),
-    ("external database without host", {"postgresql": {"enabled": False}}, ["externalDatabase.host"]),
+    (
+        "volume mode without size or claim",
+        {"dags": {"mode": "volume", "volume": {"size": ""}}},
+        ["dags.volume.size", "existingClaim"],
+    ),
+    (
+        "external database without host",
+        {"postgresql": {"enabled": False}},
+        ["externalDatabase.host"],
+    ),
     (
         "external database without password secret",
         {"postgresql": {"enabled": False}, "externalDatabase": {"host": "db"}},
         ["externalDatabase.passwordSecret.name"],
     ),
-    ("multi-namespace without namespaces", {"workers": {"multiNamespace": {"enabled": True}}}, ["workers.multiNamespace.namespaces"]),
+    (
+        "multi-namespace without namespaces",
+        {"workers": {"multiNamespace": {"enabled": True}}},
+        ["workers.multiNamespace.namespaces"],
+    ),
     (
         "dag volume across namespaces",
         {"dags": {"mode": "volume"}, "workers": {"namespace": "tasks"}},
         ["dags.mode=volume", "tasks", "existingClaim"],
     ),
-    ("remote logs without folder", {"logs": {"remote": {"enabled": True}}}, ["logs.remote.baseFolder"]),
+    (
+        "remote logs without folder",
+        {"logs": {"remote": {"enabled": True}}},
+        ["logs.remote.baseFolder"],
+    ),
     (
         "user env shadowing the chart",
         {"workers": {"env": [{"name": "AIRFLOW__CORE__EXECUTOR", "value": "LocalExecutor"}]}},
@@ -87,8 +154,12 @@ def test_the_table_is_large_enough() -> None:
     assert len(BAD_VALUES) >= 15
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [(v, e) for _, v, e in BAD_VALUES], ids=[c for c, _, _ in BAD_VALUES])
-def test_should_refuse_with_a_message_naming_the_key(helm_client: Helm, overrides: dict[str, Any], expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "expected"), [(v, e) for _, v, e in BAD_VALUES], ids=[c for c, _, _ in BAD_VALUES]
+)
+def test_should_refuse_with_a_message_naming_the_key(
+    helm_client: Helm, overrides: dict[str, Any], expected: list[str]
+) -> None:
     with pytest.raises(AirkubeError) as caught:
         helm_client.template(paths.CHART_DIR, overrides)
     message = str(caught.value)

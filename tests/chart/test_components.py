@@ -35,7 +35,10 @@ class TestScheduler:
     def test_should_run_the_kubernetes_executor(self, render: Render) -> None:
         cfg = airflow_cfg(render())
         assert cfg["core"]["executor"] == "KubernetesExecutor"
-        assert cfg["kubernetes_executor"]["pod_template_file"] == "/opt/airflow/pod_templates/default.yaml"
+        assert (
+            cfg["kubernetes_executor"]["pod_template_file"]
+            == "/opt/airflow/pod_templates/default.yaml"
+        )
         assert cfg["kubernetes_executor"]["namespace"] == "airflow"
         assert cfg["kubernetes_executor"]["in_cluster"] == "True"
 
@@ -44,12 +47,18 @@ class TestScheduler:
         mounts = container(scheduler, "scheduler")["volumeMounts"]
         mount = next(m for m in mounts if m["name"] == "pod-templates")
         assert mount["mountPath"] == "/opt/airflow/pod_templates"
-        volume = jmespath.search("spec.template.spec.volumes[?name=='pod-templates'] | [0]", scheduler)
+        volume = jmespath.search(
+            "spec.template.spec.volumes[?name=='pod-templates'] | [0]", scheduler
+        )
         assert volume["configMap"]["name"] == "airflow-pod-templates"
 
     def test_should_check_its_own_heartbeat_with_patient_liveness(self, render: Render) -> None:
-        objects = render({"scheduler": {"livenessProbe": {"timeoutSeconds": 45, "failureThreshold": 7}}})
-        probe = container(by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler")["livenessProbe"]
+        objects = render(
+            {"scheduler": {"livenessProbe": {"timeoutSeconds": 45, "failureThreshold": 7}}}
+        )
+        probe = container(by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler")[
+            "livenessProbe"
+        ]
         assert probe["httpGet"] == {"path": "/health", "port": "health"}
         assert (probe["timeoutSeconds"], probe["failureThreshold"]) == (45, 7)
         cfg = airflow_cfg(objects)
@@ -64,10 +73,17 @@ class TestScheduler:
     def test_should_get_an_api_token_while_others_do_not(self, render: Render) -> None:
         objects = render({"apiServer": {"podLogReading": False}})
         tokens = {
-            name: by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]["automountServiceAccountToken"]
+            name: by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
+                "spec"
+            ]["automountServiceAccountToken"]
             for name in COMPONENTS
         }
-        assert tokens == {"scheduler": True, "api-server": False, "dag-processor": False, "triggerer": False}
+        assert tokens == {
+            "scheduler": True,
+            "api-server": False,
+            "dag-processor": False,
+            "triggerer": False,
+        }
 
 
 class TestApiServer:
@@ -77,7 +93,9 @@ class TestApiServer:
             assert api[probe]["httpGet"]["path"] == "/api/v2/monitor/health", probe
 
     def test_should_serve_on_the_service_port(self, render: Render) -> None:
-        service = by_kind_name(render({"apiServer": {"service": {"port": 8081}}}), "Service", "airflow-api-server")
+        service = by_kind_name(
+            render({"apiServer": {"service": {"port": 8081}}}), "Service", "airflow-api-server"
+        )
         assert service["spec"]["ports"][0]["port"] == 8081
 
     def test_should_point_tasks_at_the_execution_api(self, render: Render) -> None:
@@ -88,7 +106,13 @@ class TestApiServer:
         )
 
     def test_should_render_an_ingress_when_enabled(self, render: Render) -> None:
-        objects = render({"apiServer": {"ingress": {"enabled": True, "host": "af.example.org", "tlsSecret": "af-tls"}}})
+        objects = render(
+            {
+                "apiServer": {
+                    "ingress": {"enabled": True, "host": "af.example.org", "tlsSecret": "af-tls"}
+                }
+            }
+        )
         ingress = by_kind_name(objects, "Ingress", "airflow-api-server")
         assert jmespath.search("spec.rules[0].host", ingress) == "af.example.org"
         assert jmespath.search("spec.tls[0].secretName", ingress) == "af-tls"
@@ -112,7 +136,9 @@ class TestDagProcessorAndTriggerer:
 
 class TestSecurityDefaults:
     def test_every_container_should_be_hardened_and_sized(self, render: Render) -> None:
-        objects = render({"dags": {"mode": "gitSync", "gitSync": {"repo": "https://example.org/d.git"}}})
+        objects = render(
+            {"dags": {"mode": "gitSync", "gitSync": {"repo": "https://example.org/d.git"}}}
+        )
         workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "Job")]
         assert workloads
         for workload in workloads:
@@ -129,7 +155,11 @@ class TestSecurityDefaults:
 
     def test_should_run_airflow_as_the_fixed_non_root_user(self, render: Render) -> None:
         pod = by_kind_name(render(), "Deployment", "airflow-scheduler")["spec"]["template"]["spec"]
-        assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"], pod["securityContext"]["fsGroup"]) == (50000, 50000, 50000)
+        assert (
+            pod["securityContext"]["runAsUser"],
+            pod["securityContext"]["runAsGroup"],
+            pod["securityContext"]["fsGroup"],
+        ) == (50000, 50000, 50000)
 
 
 class TestSecrets:
@@ -145,7 +175,9 @@ class TestSecrets:
             text = "\n".join(cm["data"].values())
             for value in secret_values:
                 if len(value) >= 16:
-                    assert value not in text, f"ConfigMap {cm['metadata']['name']} contains a secret value"
+                    assert value not in text, (
+                        f"ConfigMap {cm['metadata']['name']} contains a secret value"
+                    )
             for key in ("sql_alchemy_conn", "fernet_key", "jwt_secret", "secret_key ="):
                 assert key not in text, f"ConfigMap {cm['metadata']['name']} sets {key}"
 
@@ -160,14 +192,20 @@ class TestSecrets:
             assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep", name
 
     def test_existing_secrets_should_replace_generated_ones(self, render: Render) -> None:
-        objects = render({
-            "secrets": {"existingSecret": "my-keys"},
-            "auth": {"admin": {"existingSecret": "my-admin"}},
-            "postgresql": {"auth": {"existingSecret": "my-db"}},
-        })
+        objects = render(
+            {
+                "secrets": {"existingSecret": "my-keys"},
+                "auth": {"admin": {"existingSecret": "my-admin"}},
+                "postgresql": {"auth": {"existingSecret": "my-db"}},
+            }
+        )
         assert not [o for o in objects if o["kind"] == "Secret"]
         scheduler = container(by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler")
-        refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in scheduler["env"] if "valueFrom" in e}
+        refs = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+            for e in scheduler["env"]
+            if "valueFrom" in e
+        }
         assert refs == {
             "AIRKUBE_DB_PASSWORD": "my-db",
             "AIRFLOW__CORE__FERNET_KEY": "my-keys",
@@ -180,24 +218,52 @@ class TestDatabase:
     def test_embedded_postgres_should_use_the_official_image(self, render: Render) -> None:
         sts = by_kind_name(render(), "StatefulSet", "airflow-postgresql")
         assert container(sts, "postgresql")["image"].startswith("postgres:")
-        assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "8Gi"
+        assert (
+            sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+            == "8Gi"
+        )
 
     def test_external_database_should_build_the_url_from_a_secret(self, render: Render) -> None:
-        objects = render({
-            "postgresql": {"enabled": False},
-            "externalDatabase": {"host": "db.example", "port": 6432, "passwordSecret": {"name": "pw"}, "sslmode": "verify-full"},
-        })
+        objects = render(
+            {
+                "postgresql": {"enabled": False},
+                "externalDatabase": {
+                    "host": "db.example",
+                    "port": 6432,
+                    "passwordSecret": {"name": "pw"},
+                    "sslmode": "verify-full",
+                },
+            }
+        )
         assert not [o for o in objects if o["kind"] == "StatefulSet"]
-        env = {e["name"]: e for e in container(by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler")["env"]}
-        assert env["AIRKUBE_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "pw", "key": "password"}
+        env = {
+            e["name"]: e
+            for e in container(
+                by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler"
+            )["env"]
+        }
+        assert env["AIRKUBE_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "pw",
+            "key": "password",
+        }
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["value"] == (
             "postgresql+psycopg2://airflow:$(AIRKUBE_DB_PASSWORD)@db.example:6432/airflow?sslmode=verify-full"
         )
 
     def test_connection_secret_should_supply_the_whole_url(self, render: Render) -> None:
-        objects = render({"postgresql": {"enabled": False}, "externalDatabase": {"connectionSecret": "db-url"}})
-        env = {e["name"]: e for e in container(by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler")["env"]}
-        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"] == {"name": "db-url", "key": "connection"}
+        objects = render(
+            {"postgresql": {"enabled": False}, "externalDatabase": {"connectionSecret": "db-url"}}
+        )
+        env = {
+            e["name"]: e
+            for e in container(
+                by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler"
+            )["env"]
+        }
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"] == {
+            "name": "db-url",
+            "key": "connection",
+        }
         assert "AIRKUBE_DB_PASSWORD" not in env
 
 
@@ -207,24 +273,34 @@ class TestMigrations:
         assert len(jobs) == 2
         for job in jobs:
             annotations = job["metadata"].get("annotations") or {}
-            assert not any(key.startswith("helm.sh/hook") for key in annotations), job["metadata"]["name"]
+            assert not any(key.startswith("helm.sh/hook") for key in annotations), job["metadata"][
+                "name"
+            ]
 
     def test_every_component_should_wait_for_migrations(self, render: Render) -> None:
         objects = render()
         for name in COMPONENTS:
-            init = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]["initContainers"]
+            init = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
+                "spec"
+            ]["initContainers"]
             assert init[0]["name"] == "wait-for-migrations", name
             assert init[0]["args"][:3] == ["airflow", "db", "check-migrations"]
 
     def test_job_names_should_follow_the_image(self, render: Render) -> None:
         def job_names(tag: str) -> set[str]:
-            return {o["metadata"]["name"] for o in render({"images": {"airflow": {"tag": tag}}}) if o["kind"] == "Job"}
+            return {
+                o["metadata"]["name"]
+                for o in render({"images": {"airflow": {"tag": tag}}})
+                if o["kind"] == "Job"
+            }
 
         assert job_names("3.3.2") == job_names("3.3.2")
         assert job_names("3.3.2").isdisjoint(job_names("3.3.2-custom"))
 
     def test_admin_job_should_take_its_password_from_the_secret(self, render: Render) -> None:
-        job = next(o for o in render() if o["kind"] == "Job" and "create-user" in o["metadata"]["name"])
+        job = next(
+            o for o in render() if o["kind"] == "Job" and "create-user" in o["metadata"]["name"]
+        )
         main = job["spec"]["template"]["spec"]["containers"][0]
         assert "--password" not in " ".join(main["args"])
         password = next(e for e in main["env"] if e["name"] == "AIRKUBE_ADMIN_PASSWORD")
@@ -241,21 +317,42 @@ class TestRbac:
             "events": {"list", "watch"},
         }
         binding = by_kind_name(render(), "RoleBinding", "airflow-pod-launcher")
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-scheduler", "namespace": "airflow"}]
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": "airflow-scheduler", "namespace": "airflow"}
+        ]
 
     def test_workers_should_have_no_rights_and_no_token(self, render: Render) -> None:
         objects = render()
         bound = {s["name"] for o in objects if o["kind"] == "RoleBinding" for s in o["subjects"]}
         assert "airflow-worker" not in bound
-        assert by_kind_name(objects, "ServiceAccount", "airflow-worker")["automountServiceAccountToken"] is False
+        assert (
+            by_kind_name(objects, "ServiceAccount", "airflow-worker")[
+                "automountServiceAccountToken"
+            ]
+            is False
+        )
 
     def test_multi_namespace_mode_should_grant_in_each_namespace(self, render: Render) -> None:
-        objects = render({"workers": {"multiNamespace": {"enabled": True, "namespaces": ["team-a", "team-b"]}}})
-        roles = {(o["metadata"]["namespace"]) for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "airflow-pod-launcher"}
+        objects = render(
+            {"workers": {"multiNamespace": {"enabled": True, "namespaces": ["team-a", "team-b"]}}}
+        )
+        roles = {
+            (o["metadata"]["namespace"])
+            for o in objects
+            if o["kind"] == "Role" and o["metadata"]["name"] == "airflow-pod-launcher"
+        }
         assert roles == {"team-a", "team-b"}
-        accounts = {o["metadata"]["namespace"] for o in objects if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == "airflow-worker"}
+        accounts = {
+            o["metadata"]["namespace"]
+            for o in objects
+            if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == "airflow-worker"
+        }
         assert accounts == {"team-a", "team-b"}
-        configs = {o["metadata"]["namespace"] for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "airflow-config"}
+        configs = {
+            o["metadata"]["namespace"]
+            for o in objects
+            if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "airflow-config"
+        }
         assert configs == {"airflow", "team-a", "team-b"}
         cfg = airflow_cfg(objects)
         assert cfg["kubernetes_executor"]["multi_namespace_mode"] == "True"
@@ -270,7 +367,9 @@ class TestNetworkPolicies:
     def test_should_be_off_by_default(self, render: Render) -> None:
         assert not [o for o in render() if o["kind"] == "NetworkPolicy"]
 
-    def test_only_airflow_pods_should_reach_postgres_and_the_api_server(self, render: Render) -> None:
+    def test_only_airflow_pods_should_reach_postgres_and_the_api_server(
+        self, render: Render
+    ) -> None:
         objects = render({"networkPolicies": {"enabled": True}})
         pg = by_kind_name(objects, "NetworkPolicy", "airflow-postgresql")
         assert jmespath.search("spec.ingress[0].from[0].podSelector.matchLabels", pg) == {
@@ -280,5 +379,7 @@ class TestNetworkPolicies:
         api = by_kind_name(objects, "NetworkPolicy", "airflow-api-server")
         assert jmespath.search("spec.ingress[0].ports[0].port", api) == 8080
         for name in COMPONENTS:
-            labels = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["metadata"]["labels"]
+            labels = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
+                "metadata"
+            ]["labels"]
             assert labels["airkube.io/airflow-client"] == "true", name

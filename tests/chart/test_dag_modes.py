@@ -10,7 +10,12 @@ import yaml
 
 from tests.conftest import Render, by_kind_name
 
-GIT = {"repo": "https://git.example.org/dags.git", "ref": "release", "subPath": "pipelines/dags", "period": "30s"}
+GIT = {
+    "repo": "https://git.example.org/dags.git",
+    "ref": "release",
+    "subPath": "pipelines/dags",
+    "period": "30s",
+}
 MODES: dict[str, dict[str, Any]] = {
     "image": {"dags": {"mode": "image"}},
     "volume": {"dags": {"mode": "volume"}},
@@ -37,7 +42,9 @@ class TestImageMode:
         objects = render(MODES["image"])
         for obj in objects:
             if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
-                assert "dags" not in volume_names(obj["spec"]["template"]["spec"]), obj["metadata"]["name"]
+                assert "dags" not in volume_names(obj["spec"]["template"]["spec"]), obj["metadata"][
+                    "name"
+                ]
         assert "dags" not in volume_names(pod_template(objects)["spec"])
         assert not [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
 
@@ -51,18 +58,33 @@ class TestVolumeMode:
     def test_should_mount_the_claim_in_readers_and_task_pods(self, render: Render) -> None:
         objects = render(MODES["volume"])
         for name in DAG_READERS:
-            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]
-            claim = jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", spec)
+            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
+                "spec"
+            ]
+            claim = jmespath.search(
+                "volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", spec
+            )
             assert claim == "airflow-dags", name
             assert dag_mount(spec["containers"][0])["mountPath"] == "/opt/airflow/dags"
         worker = pod_template(objects)["spec"]
-        assert jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", worker) == "airflow-dags"
-        assert dag_mount(worker["containers"][0]) == {"name": "dags", "mountPath": "/opt/airflow/dags", "readOnly": True}
+        assert (
+            jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", worker)
+            == "airflow-dags"
+        )
+        assert dag_mount(worker["containers"][0]) == {
+            "name": "dags",
+            "mountPath": "/opt/airflow/dags",
+            "readOnly": True,
+        }
 
     def test_only_the_dag_processor_may_write(self, render: Render) -> None:
         objects = render(MODES["volume"])
         writable = {
-            name: not dag_mount(by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]["containers"][0])["readOnly"]
+            name: not dag_mount(
+                by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"][
+                    "containers"
+                ][0]
+            )["readOnly"]
             for name in DAG_READERS
         }
         assert writable == {"dag-processor": True, "triggerer": False}
@@ -71,7 +93,10 @@ class TestVolumeMode:
         objects = render({"dags": {"mode": "volume", "volume": {"existingClaim": "shared-dags"}}})
         assert not [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
         worker = pod_template(objects)["spec"]
-        assert jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", worker) == "shared-dags"
+        assert (
+            jmespath.search("volumes[?name=='dags'] | [0].persistentVolumeClaim.claimName", worker)
+            == "shared-dags"
+        )
 
 
 class TestGitSyncMode:
@@ -79,10 +104,14 @@ class TestGitSyncMode:
     def env(container: dict[str, Any]) -> dict[str, Any]:
         return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
-    def test_long_running_readers_should_get_a_sidecar_and_an_initial_clone(self, render: Render) -> None:
+    def test_long_running_readers_should_get_a_sidecar_and_an_initial_clone(
+        self, render: Render
+    ) -> None:
         objects = render(MODES["gitSync"])
         for name in DAG_READERS:
-            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]
+            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
+                "spec"
+            ]
             sidecar = next(c for c in spec["containers"] if c["name"] == "git-sync")
             init = next(c for c in spec["initContainers"] if c["name"] == "git-sync-init")
             assert self.env(sidecar)["GITSYNC_ONE_TIME"] == "false", name
@@ -101,29 +130,48 @@ class TestGitSyncMode:
     def test_dags_folder_should_be_the_sub_path_behind_the_link(self, render: Render) -> None:
         objects = render(MODES["gitSync"])
         cfg = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]["airflow.cfg"]
-        assert 'dags_folder = /opt/airflow/dags/repo/pipelines/dags' in cfg
+        assert "dags_folder = /opt/airflow/dags/repo/pipelines/dags" in cfg
 
     def test_scheduler_and_api_server_should_not_sync(self, render: Render) -> None:
         objects = render(MODES["gitSync"])
         for name in ("scheduler", "api-server"):
-            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"]["spec"]
+            spec = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
+                "spec"
+            ]
             names = {c["name"] for c in spec["containers"] + spec["initContainers"]}
             assert not {"git-sync", "git-sync-init"} & names, name
 
     def test_https_credentials_should_come_from_a_secret(self, render: Render) -> None:
-        objects = render({"dags": {"mode": "gitSync", "gitSync": {**GIT, "credentialsSecret": "git-creds"}}})
+        objects = render(
+            {"dags": {"mode": "gitSync", "gitSync": {**GIT, "credentialsSecret": "git-creds"}}}
+        )
         env = self.env(pod_template(objects)["spec"]["initContainers"][0])
         assert env["GITSYNC_USERNAME"] == {"secretKeyRef": {"name": "git-creds", "key": "username"}}
         assert env["GITSYNC_PASSWORD"] == {"secretKeyRef": {"name": "git-creds", "key": "password"}}
 
     def test_ssh_should_use_the_key_secret_and_known_hosts(self, render: Render) -> None:
         known = "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly"
-        objects = render({"dags": {"mode": "gitSync", "gitSync": {**GIT, "repo": "git@git.example.org:d.git", "sshKeySecret": "git-ssh", "knownHosts": known}}})
+        objects = render(
+            {
+                "dags": {
+                    "mode": "gitSync",
+                    "gitSync": {
+                        **GIT,
+                        "repo": "git@git.example.org:d.git",
+                        "sshKeySecret": "git-ssh",
+                        "knownHosts": known,
+                    },
+                }
+            }
+        )
         worker = pod_template(objects)["spec"]
         env = self.env(worker["initContainers"][0])
         assert env["GITSYNC_SSH_KEY_FILE"] == "/etc/git-secret/ssh-key"
         assert env["GITSYNC_SSH_KNOWN_HOSTS_FILE"] == "/opt/airflow/config/known_hosts"
-        assert jmespath.search("volumes[?name=='git-ssh-key'] | [0].secret.secretName", worker) == "git-ssh"
+        assert (
+            jmespath.search("volumes[?name=='git-ssh-key'] | [0].secret.secretName", worker)
+            == "git-ssh"
+        )
         config = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]
         assert config["known_hosts"].strip() == known
 

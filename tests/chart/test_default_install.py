@@ -39,7 +39,11 @@ DEFAULT_OBJECTS = {
 
 def test_should_render_exactly_the_default_objects(render: Render) -> None:
     objects = render()
-    migrate = next(o["metadata"]["name"] for o in objects if o["metadata"]["name"].startswith("airflow-migrate-"))
+    migrate = next(
+        o["metadata"]["name"]
+        for o in objects
+        if o["metadata"]["name"].startswith("airflow-migrate-")
+    )
     suffix = migrate.rsplit("-", 1)[1]
     expected = {(kind, name.format(suffix=suffix)) for kind, name in DEFAULT_OBJECTS}
     rendered = {(o["kind"], o["metadata"]["name"]) for o in objects}

@@ -16,7 +16,9 @@ def test_values_files_exist_for_every_use() -> None:
     assert expected <= names, f"missing values files: {sorted(expected - names)}"
 
 
-@pytest.mark.parametrize("values_file", [None, *VALUES_FILES], ids=lambda p: p.name if p else "defaults")
+@pytest.mark.parametrize(
+    "values_file", [None, *VALUES_FILES], ids=lambda p: p.name if p else "defaults"
+)
 def test_should_pass_helm_lint_strict(helm_client: helm.Helm, values_file: Path | None) -> None:
     given = values.load_file(values_file) if values_file else {}
     report = helm_client.lint(paths.CHART_DIR, given)
@@ -24,11 +26,17 @@ def test_should_pass_helm_lint_strict(helm_client: helm.Helm, values_file: Path 
 
 
 @pytest.mark.parametrize("kube_version", tools.KUBERNETES_VERSIONS)
-@pytest.mark.parametrize("values_file", [None, *VALUES_FILES], ids=lambda p: p.name if p else "defaults")
-def test_should_render_valid_objects(render: Render, values_file: Path | None, kube_version: str) -> None:
+@pytest.mark.parametrize(
+    "values_file", [None, *VALUES_FILES], ids=lambda p: p.name if p else "defaults"
+)
+def test_should_render_valid_objects(
+    render: Render, values_file: Path | None, kube_version: str
+) -> None:
     objects = render(files=[values_file] if values_file else [], kube_version=kube_version)
     kinds = {obj["kind"] for obj in objects}
-    assert {"Deployment", "ConfigMap", "ServiceAccount"} <= kinds, f"unexpectedly few kinds: {kinds}"
+    assert {"Deployment", "ConfigMap", "ServiceAccount"} <= kinds, (
+        f"unexpectedly few kinds: {kinds}"
+    )
 
 
 def test_should_refuse_kubernetes_older_than_supported(helm_client: helm.Helm) -> None:

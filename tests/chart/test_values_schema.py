@@ -14,8 +14,18 @@ from bootstrap import paths
 SCHEMA = json.loads((paths.CHART_DIR / "values.schema.json").read_text())
 DEFAULTS = yaml.safe_load((paths.CHART_DIR / "values.yaml").read_text())
 # Maps whose keys are the user's (names, labels, config sections) or Kubernetes' own shapes.
-FREE_FORM = {"config", "podTemplates", "nodeSelector", "labels", "podAnnotations", "annotations", "affinity",
-             "podSecurityContext", "containerSecurityContext", "resources"}
+FREE_FORM = {
+    "config",
+    "podTemplates",
+    "nodeSelector",
+    "labels",
+    "podAnnotations",
+    "annotations",
+    "affinity",
+    "podSecurityContext",
+    "containerSecurityContext",
+    "resources",
+}
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:
@@ -53,13 +63,17 @@ def test_every_values_key_should_be_in_the_schema_and_back() -> None:
 def test_every_chart_owned_object_should_refuse_unknown_keys() -> None:
     for path, _values, schema in walk(DEFAULTS, SCHEMA):
         if "properties" in schema:
-            assert schema.get("additionalProperties") is False, f"{path or '<root>'} accepts unknown keys"
+            assert schema.get("additionalProperties") is False, (
+                f"{path or '<root>'} accepts unknown keys"
+            )
 
 
 def test_every_property_should_be_described() -> None:
     def check(node: dict[str, Any], path: str) -> None:
         for key, child in node.get("properties", {}).items():
-            assert child.get("description") or resolve(child).get("description"), f"{path}.{key} has no description"
+            assert child.get("description") or resolve(child).get("description"), (
+                f"{path}.{key} has no description"
+            )
             check(resolve(child), f"{path}.{key}")
 
     check(SCHEMA, "")
@@ -68,9 +82,24 @@ def test_every_property_should_be_described() -> None:
 @pytest.mark.parametrize("block", ["affinity", "tolerations", "extraContainers", "env"])
 def test_pass_through_blocks_should_accept_any_kubernetes_fields(block: str) -> None:
     samples = {
-        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}]}},
-        "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}],
-        "extraContainers": [{"name": "side", "image": "x:1", "lifecycle": {"preStop": {"sleep": {"seconds": 5}}}, "resizePolicy": []}],
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {"weight": 1, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}
+                ]
+            }
+        },
+        "tolerations": [
+            {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}
+        ],
+        "extraContainers": [
+            {
+                "name": "side",
+                "image": "x:1",
+                "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
+                "resizePolicy": [],
+            }
+        ],
         "env": [{"name": "A", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
     }
     values = json.loads(json.dumps(DEFAULTS))

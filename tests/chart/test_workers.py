@@ -10,11 +10,31 @@ from tests.chart.test_dag_modes import pod_template
 from tests.conftest import Render, by_kind_name
 
 KNOBS: dict[str, Any] = {
-    "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "3Gi"}},
+    "resources": {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "2", "memory": "3Gi"},
+    },
     "nodeSelector": {"pool": "tasks"},
-    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}},
-    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "airflow", "effect": "NoSchedule"}],
-    "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "worker"}}}],
+    "affinity": {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+                ]
+            }
+        }
+    },
+    "tolerations": [
+        {"key": "dedicated", "operator": "Equal", "value": "airflow", "effect": "NoSchedule"}
+    ],
+    "topologySpreadConstraints": [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "worker"}},
+        }
+    ],
     "priorityClassName": "batch-low",
     "runtimeClassName": "gvisor",
     "podSecurityContext": {"runAsUser": 50001},
@@ -23,7 +43,9 @@ KNOBS: dict[str, Any] = {
     "envFrom": [{"configMapRef": {"name": "task-settings"}}],
     "extraVolumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}],
     "extraVolumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
-    "extraInitContainers": [{"name": "prepare", "image": "busybox:1.36", "command": ["true"], "restartPolicy": "Always"}],
+    "extraInitContainers": [
+        {"name": "prepare", "image": "busybox:1.36", "command": ["true"], "restartPolicy": "Always"}
+    ],
     "extraContainers": [{"name": "proxy", "image": "envoyproxy/envoy:v1.31.0"}],
     "labels": {"team": "data"},
     "annotations": {"cost-center": "42"},
@@ -45,7 +67,9 @@ def test_every_knob_should_reach_the_task_pod(render: Render) -> None:
     assert spec["securityContext"]["runAsUser"] == 50001
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert base["securityContext"]["readOnlyRootFilesystem"] is True
-    assert {"name": "tmp", "mountPath": "/tmp"} in base["volumeMounts"], "a read-only root needs a writable /tmp"
+    assert {"name": "tmp", "mountPath": "/tmp"} in base["volumeMounts"], (
+        "a read-only root needs a writable /tmp"
+    )
     assert {"name": "TEAM", "value": "data"} in base["env"]
     assert base["envFrom"] == KNOBS["envFrom"]
     assert {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}} in spec["volumes"]
@@ -61,7 +85,9 @@ def test_every_knob_should_reach_the_task_pod(render: Render) -> None:
 def test_task_pods_should_get_no_database_or_keys(render: Render) -> None:
     base = pod_template(render())["spec"]["containers"][0]
     names = {e["name"] for e in base["env"]}
-    assert names == {"AIRFLOW_HOME", "AIRFLOW_CONFIG"}, f"task pods should only get the config location: {names}"
+    assert names == {"AIRFLOW_HOME", "AIRFLOW_CONFIG"}, (
+        f"task pods should only get the config location: {names}"
+    )
 
 
 def test_task_pods_should_run_as_the_worker_account_without_token(render: Render) -> None:
@@ -71,25 +97,38 @@ def test_task_pods_should_run_as_the_worker_account_without_token(render: Render
 
 
 def test_image_should_default_to_the_airflow_image(render: Render) -> None:
-    base = pod_template(render({"images": {"airflow": {"repository": "acme/airflow", "tag": "3.3.2-7"}}}))["spec"]["containers"][0]
+    base = pod_template(
+        render({"images": {"airflow": {"repository": "acme/airflow", "tag": "3.3.2-7"}}})
+    )["spec"]["containers"][0]
     assert base["image"] == "acme/airflow:3.3.2-7"
 
 
 def test_named_templates_should_merge_over_the_workers_block(render: Render) -> None:
-    objects = render({
-        "workers": {
-            "nodeSelector": {"pool": "tasks"},
-            "podTemplates": {
-                "highmem": {"resources": {"requests": {"memory": "8Gi"}, "limits": {"memory": "16Gi"}}, "labels": {"size": "big"}},
-                "gpu": {"nodeSelector": {"pool": "gpu"}, "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]},
-            },
+    objects = render(
+        {
+            "workers": {
+                "nodeSelector": {"pool": "tasks"},
+                "podTemplates": {
+                    "highmem": {
+                        "resources": {"requests": {"memory": "8Gi"}, "limits": {"memory": "16Gi"}},
+                        "labels": {"size": "big"},
+                    },
+                    "gpu": {
+                        "nodeSelector": {"pool": "gpu"},
+                        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}],
+                    },
+                },
+            }
         }
-    })
+    )
     data = by_kind_name(objects, "ConfigMap", "airflow-pod-templates")["data"]
     assert set(data) == {"default.yaml", "highmem.yaml", "gpu.yaml"}
     highmem, gpu = yaml.safe_load(data["highmem.yaml"]), yaml.safe_load(data["gpu.yaml"])
     assert highmem["spec"]["nodeSelector"] == {"pool": "tasks"}, "inherits the workers block"
-    assert highmem["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "1", "memory": "16Gi"}, "maps merge key by key"
+    assert highmem["spec"]["containers"][0]["resources"]["limits"] == {
+        "cpu": "1",
+        "memory": "16Gi",
+    }, "maps merge key by key"
     assert highmem["metadata"]["labels"]["size"] == "big"
     assert highmem["metadata"]["labels"]["airkube.io/pod-template"] == "highmem"
     assert gpu["spec"]["nodeSelector"] == {"pool": "gpu"}, "overrides the workers block"

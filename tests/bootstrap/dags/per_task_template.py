@@ -7,7 +7,12 @@ from airflow.sdk import dag, task
 from kubernetes.client import models as k8s
 
 
-@dag(dag_id="per_task_template", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+@dag(
+    dag_id="per_task_template",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+)
 def per_task_template() -> None:
     @task(
         executor_config={
@@ -15,7 +20,9 @@ def per_task_template() -> None:
             "pod_override": k8s.V1Pod(
                 metadata=k8s.V1ObjectMeta(labels={"step": "train"}),
                 spec=k8s.V1PodSpec(
-                    containers=[k8s.V1Container(name="base", env=[k8s.V1EnvVar(name="EPOCHS", value="3")])]
+                    containers=[
+                        k8s.V1Container(name="base", env=[k8s.V1EnvVar(name="EPOCHS", value="3")])
+                    ]
                 ),
             ),
         }
