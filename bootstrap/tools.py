@@ -105,7 +105,7 @@ def go_binary(runner: process.Runner = process.run) -> str:
     """The Go toolchain, checked against the minimum the pinned tools need."""
     go = process.require_program(
         "go",
-        hint=f"install Go {GO_MINIMUM[0]}.{GO_MINIMUM[1]} or newer (go.dev/dl or a package manager)",
+        hint=f"install Go {GO_MINIMUM[0]}.{GO_MINIMUM[1]} or newer (go.dev/dl or your OS packages)",
     )
     found = parse_go_version(runner([go, "version"]).stdout)
     if found < GO_MINIMUM:
