@@ -7,11 +7,19 @@ VALUES    ?= values/local.yaml
 RELEASE   ?= airflow
 NAMESPACE ?= airflow
 KUBECONFIG ?=
+GIT_REPO  ?=
 PYTEST_ARGS ?=
 
 AIRKUBE := .venv/bin/airkube
 STAMP   := .venv/.airkube-setup
 KUBECONFIG_OPT = $(if $(KUBECONFIG),--kubeconfig $(KUBECONFIG),)
+RELEASE_OPTS = --release $(RELEASE) --namespace $(NAMESPACE)
+# MODE as the chart spells it, and what each mode needs on top.
+CHART_MODE = $(if $(filter git-sync,$(MODE)),gitSync,$(MODE))
+MODE_SETS  = --set dags.mode=$(CHART_MODE) $(if $(GIT_REPO),--set dags.gitSync.repo=$(GIT_REPO),)
+BAKE_DAGS  = $(if $(filter image,$(MODE)),--dags dags,)
+PUSH_DAGS  = $(if $(filter volume,$(MODE)),--push-dags dags,)
+LOCAL_KUBECONFIG = --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
 
 ##@ Getting started
 .PHONY: help
@@ -50,9 +58,32 @@ cluster-down: $(STAMP) ## stop the local cluster and remove its network plumbing
 	$(AIRKUBE) cluster down
 
 ##@ Airflow
+.PHONY: up
+up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, smoke DAG (MODE=image|volume|git-sync)
+	$(AIRKUBE) cluster up
+	$(AIRKUBE) image build --image all $(BAKE_DAGS) --load
+	$(AIRKUBE) deploy -f values/local.yaml $(MODE_SETS) --built-images $(PUSH_DAGS) $(RELEASE_OPTS) $(LOCAL_KUBECONFIG)
+	$(AIRKUBE) smoke $(RELEASE_OPTS) $(LOCAL_KUBECONFIG)
+
 .PHONY: image
-image: $(STAMP) ## build the images (and load them into the local cluster when it runs)
-	$(AIRKUBE) image build --image all $(if $(filter image,$(MODE)),--dags dags,)
+image: $(STAMP) ## build the images (DAGs baked in when MODE=image)
+	$(AIRKUBE) image build --image all $(BAKE_DAGS)
+
+.PHONY: deploy
+deploy: $(STAMP) ## helm upgrade --install with VALUES and wait until every component is ready
+	$(AIRKUBE) deploy -f $(VALUES) $(MODE_SETS) $(if $(filter values/local.yaml,$(VALUES)),--built-images,) $(PUSH_DAGS) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
+
+.PHONY: smoke
+smoke: $(STAMP) ## trigger the smoke DAG and follow its task pods
+	$(AIRKUBE) smoke $(RELEASE_OPTS) $(KUBECONFIG_OPT)
+
+.PHONY: status
+status: $(STAMP) ## the release and each component's readiness
+	$(AIRKUBE) status $(RELEASE_OPTS) $(KUBECONFIG_OPT)
+
+.PHONY: down
+down: $(STAMP) ## uninstall the release (Secrets and the database volume are kept)
+	$(AIRKUBE) down $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
 .PHONY: pod-templates
 pod-templates: $(STAMP) ## write the worker pod templates of all three DAG modes to out/pod-templates

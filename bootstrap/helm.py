@@ -49,6 +49,18 @@ def _helm_error(error: AirkubeError) -> AirkubeError:
     return AirkubeError(f"helm: {message}")
 
 
+def _release(name: str, namespace: str, revision: Any) -> Release:
+    status = getattr(revision.status, "value", revision.status)
+    return Release(
+        name=name,
+        namespace=namespace,
+        revision=int(revision.revision),
+        status=str(status),
+        app_version=str(getattr(getattr(revision, "release", None), "app_version", "") or ""),
+        notes=str(getattr(revision, "notes", "") or ""),
+    )
+
+
 @dataclass(frozen=True)
 class Release:
     """What an install or upgrade left behind."""
@@ -58,6 +70,7 @@ class Release:
     revision: int
     status: str
     app_version: str
+    notes: str = ""
 
 
 class Helm:
@@ -136,13 +149,7 @@ class Helm:
         kubeconfig: Path | None = None,
     ) -> Release:
         """``helm upgrade --install`` through pyhelm3 with one merged values dict."""
-        from pyhelm3 import Client
-
-        client = Client(
-            executable=self.binary,
-            kubeconfig=kubeconfig,
-            default_timeout=str(int(timeout.total_seconds())) + "s",
-        )
+        client = self._client(kubeconfig, timeout)
 
         async def run() -> Release:
             loaded = await client.get_chart(chart)
@@ -152,19 +159,10 @@ class Helm:
                 dict(values),
                 namespace=namespace,
                 create_namespace=True,
-                atomic=False,
                 wait=wait,
-                timeout=str(int(timeout.total_seconds())) + "s",
+                timeout=f"{int(timeout.total_seconds())}s",
             )
-            return Release(
-                name=release,
-                namespace=namespace,
-                revision=revision.revision,
-                status=str(
-                    revision.status.value if hasattr(revision.status, "value") else revision.status
-                ),
-                app_version=str(getattr(revision, "app_version", "") or ""),
-            )
+            return _release(release, namespace, revision)
 
         try:
             return asyncio.run(run())
@@ -172,3 +170,59 @@ class Helm:
             if isinstance(error, AirkubeError):
                 raise
             raise AirkubeError(f"helm upgrade --install {release} failed: {error}") from error
+
+    def _client(self, kubeconfig: Path | None, timeout: datetime.timedelta) -> Any:
+        from pyhelm3 import Client
+
+        return Client(
+            executable=self.binary,
+            kubeconfig=kubeconfig,
+            default_timeout=f"{int(timeout.total_seconds())}s",
+        )
+
+    def uninstall(
+        self,
+        *,
+        release: str,
+        namespace: str,
+        kubeconfig: Path | None = None,
+        timeout: datetime.timedelta = datetime.timedelta(minutes=5),
+    ) -> bool:
+        """``helm uninstall``; False when there was no such release."""
+        client = self._client(kubeconfig, timeout)
+
+        async def run() -> bool:
+            revision = await _current_or_none(client, release, namespace)
+            if revision is None:
+                return False
+            await revision.release.uninstall(wait=True)
+            return True
+
+        try:
+            return asyncio.run(run())
+        except Exception as error:
+            raise AirkubeError(f"helm uninstall {release} failed: {error}") from error
+
+    def current(
+        self, *, release: str, namespace: str, kubeconfig: Path | None = None
+    ) -> Release | None:
+        """The deployed revision of ``release``, or None when it is not installed."""
+        client = self._client(kubeconfig, datetime.timedelta(minutes=1))
+
+        async def run() -> Release | None:
+            revision = await _current_or_none(client, release, namespace)
+            return None if revision is None else _release(release, namespace, revision)
+
+        try:
+            return asyncio.run(run())
+        except Exception as error:
+            raise AirkubeError(f"helm status {release} failed: {error}") from error
+
+
+async def _current_or_none(client: Any, release: str, namespace: str) -> Any:
+    from pyhelm3.errors import ReleaseNotFoundError
+
+    try:
+        return await client.get_current_revision(release, namespace=namespace)
+    except ReleaseNotFoundError:
+        return None

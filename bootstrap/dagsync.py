@@ -1,0 +1,86 @@
+"""Copy DAG files into a release's DAG volume, through its dag-processor pod.
+
+Used in volume mode, where the DAG folder is a ReadWriteMany claim: the files travel as a tar
+stream over the Kubernetes exec API (as ``kubectl cp`` does) and are unpacked in place, so the
+dag-processor sees a new version on its next scan.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from pathlib import Path
+
+from kubernetes.stream import stream
+
+from bootstrap import kube
+from bootstrap.errors import AirkubeError
+
+DAGS_MOUNT = "/opt/airflow/dags"
+SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints"}
+
+
+def pack(source: Path) -> tuple[bytes, list[str]]:
+    """A tar of the DAG folder (bytecode caches and VCS folders left out) and its file list."""
+    if not source.is_dir():
+        raise AirkubeError(f"DAG folder {source} does not exist")
+    buffer = io.BytesIO()
+    names: list[str] = []
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source)
+            if SKIPPED & set(relative.parts) or path.suffix == ".pyc" or not path.is_file():
+                continue
+            info = archive.gettarinfo(str(path), arcname=relative.as_posix())
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            with path.open("rb") as handle:
+                archive.addfile(info, handle)
+            names.append(relative.as_posix())
+    return buffer.getvalue(), names
+
+
+def dag_processor_pod(clients: kube.KubeClients, release: str, namespace: str) -> str:
+    selector = f"app.kubernetes.io/instance={release},app.kubernetes.io/component=dag-processor"
+    for pod in clients.core.list_namespaced_pod(namespace, label_selector=selector).items:
+        if pod.status.phase == "Running" and pod.metadata.deletion_timestamp is None:
+            return str(pod.metadata.name)
+    raise AirkubeError(f"no running dag-processor pod of release {release!r} in {namespace!r}")
+
+
+def push(clients: kube.KubeClients, release: str, namespace: str, source: Path) -> list[str]:
+    """Unpack ``source`` into the DAG volume; returns the files sent."""
+    data, names = pack(source)
+    pod = dag_processor_pod(clients, release, namespace)
+    session = stream(
+        clients.core.connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        container="dag-processor",
+        command=["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C", DAGS_MOUNT],
+        stdin=True,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        binary=True,
+        _preload_content=False,
+    )
+    try:
+        session.write_stdin(data)
+        session.close_channel(0)
+        errors = b""
+        deadline = time.monotonic() + 120
+        while session.is_open() and time.monotonic() < deadline:
+            session.update(timeout=1)
+            if session.peek_stderr():
+                errors += session.read_stderr()
+        session.run_forever(timeout=1)
+        code = session.returncode
+    finally:
+        session.close()
+    if code not in (0, None) or errors.strip():
+        raise AirkubeError(
+            f"unpacking DAGs in {pod} failed: {errors.decode(errors='replace').strip()}"
+        )
+    return names

@@ -1,0 +1,257 @@
+"""Install or upgrade the chart, then wait until Airflow is really up.
+
+"Up" means: the migration Job finished, every Deployment and StatefulSet of the release has all
+its pods ready on the current revision. Progress is reported per component as it changes; a pod
+that cannot start (bad image, missing Secret, crash loop) ends the wait at once with its events
+and last log lines, instead of running into the timeout.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bootstrap import helm, kube, paths, values
+from bootstrap.errors import AirkubeError
+
+# Waiting reasons no amount of waiting fixes.
+HOPELESS = {
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+}
+# Reasons that may clear up, judged hopeless after a few restarts or pull attempts.
+STUCK_AFTER_RETRIES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"}
+RETRIES_BEFORE_GIVING_UP = 3
+# The chart's value path for each image `airkube image build` records.
+IMAGE_VALUES = {"airflow": "airflow", "postgres": "postgres", "git-sync": "gitSync"}
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    release: str = "airflow"
+    namespace: str = "airflow"
+    timeout: datetime.timedelta = datetime.timedelta(minutes=10)
+    kubeconfig: Path | None = None
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    """One workload of the release and how far it is."""
+
+    kind: str
+    name: str
+    ready: bool
+    detail: str
+    failing_pod: str | None = None
+
+    @property
+    def component(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    release: helm.Release
+    components: list[ComponentState]
+    seconds: float
+
+
+class DeployFailed(AirkubeError):
+    """The release was applied but a component cannot become ready."""
+
+
+def image_values(built: Mapping[str, str]) -> values.Values:
+    """Chart values pointing at locally built images: ``{"images": {"airflow": {...}}}``."""
+    chosen: dict[str, Any] = {}
+    for name, reference in built.items():
+        key = IMAGE_VALUES.get(name)
+        if key is None:
+            continue
+        repository, _, tag = reference.rpartition(":")
+        if not repository or "/" in tag:
+            raise AirkubeError(f"image reference {reference!r} has no tag")
+        chosen[key] = {"repository": repository, "tag": tag}
+    return {"images": chosen}
+
+
+def _pod_problem(pod: Any) -> str | None:
+    """Why a pod cannot start, when that is already certain."""
+    statuses = (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
+    for status in statuses:
+        waiting = status.state.waiting if status.state else None
+        if waiting is None or not waiting.reason:
+            continue
+        if waiting.reason in HOPELESS:
+            return f"{status.name}: {waiting.reason}: {waiting.message or ''}".strip()
+        if (
+            waiting.reason in STUCK_AFTER_RETRIES
+            and status.restart_count >= RETRIES_BEFORE_GIVING_UP
+        ):
+            return f"{status.name}: {waiting.reason} after {status.restart_count} restarts"
+        if waiting.reason in ("ImagePullBackOff", "ErrImagePull") and "not found" in (
+            waiting.message or ""
+        ):
+            return f"{status.name}: {waiting.reason}: {waiting.message}"
+    return None
+
+
+def _pods_of(clients: kube.KubeClients, namespace: str, selector: Mapping[str, str]) -> list[Any]:
+    label_selector = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+    return list(clients.core.list_namespaced_pod(namespace, label_selector=label_selector).items)
+
+
+def _rollout_state(kind: str, workload: Any, pods: list[Any]) -> ComponentState:
+    name = workload.metadata.name
+    want = workload.spec.replicas if workload.spec.replicas is not None else 1
+    status = workload.status
+    ready = status.ready_replicas or 0
+    updated = status.updated_replicas or 0
+    current = (status.observed_generation or 0) >= (workload.metadata.generation or 0)
+    for pod in pods:
+        problem = _pod_problem(pod)
+        if problem:
+            return ComponentState(kind, name, False, problem, failing_pod=pod.metadata.name)
+    done = current and ready >= want and updated >= want
+    return ComponentState(kind, name, done, f"{ready}/{want} ready")
+
+
+def _job_state(job: Any, pods: list[Any]) -> ComponentState:
+    name = job.metadata.name
+    if (job.status.succeeded or 0) >= 1:
+        return ComponentState("Job", name, True, "complete")
+    for condition in job.status.conditions or []:
+        if condition.type == "Failed" and condition.status == "True":
+            pod = pods[-1].metadata.name if pods else None
+            return ComponentState(
+                "Job", name, False, f"failed: {condition.message}", failing_pod=pod
+            )
+    for pod in pods:
+        problem = _pod_problem(pod)
+        if problem:
+            return ComponentState("Job", name, False, problem, failing_pod=pod.metadata.name)
+    return ComponentState("Job", name, False, "running")
+
+
+def release_state(clients: kube.KubeClients, release: str, namespace: str) -> list[ComponentState]:
+    """Every workload of the release and its readiness, Jobs first."""
+    selector = f"app.kubernetes.io/instance={release}"
+    states: list[ComponentState] = []
+    for job in clients.batch.list_namespaced_job(namespace, label_selector=selector).items:
+        states.append(_job_state(job, _pods_of(clients, namespace, job.spec.selector.match_labels)))
+    workloads = [
+        (
+            "StatefulSet",
+            clients.apps.list_namespaced_stateful_set(namespace, label_selector=selector).items,
+        ),
+        (
+            "Deployment",
+            clients.apps.list_namespaced_deployment(namespace, label_selector=selector).items,
+        ),
+    ]
+    for kind, items in workloads:
+        for workload in items:
+            pods = _pods_of(clients, namespace, workload.spec.selector.match_labels)
+            states.append(_rollout_state(kind, workload, pods))
+    return states
+
+
+def diagnostics(
+    clients: kube.KubeClients, namespace: str, pod_name: str, *, lines: int = 20
+) -> str:
+    """The pod's recent events and the last log lines of each of its containers."""
+    out: list[str] = [f"pod {namespace}/{pod_name}:"]
+    events = clients.core.list_namespaced_event(
+        namespace, field_selector=f"involvedObject.name={pod_name}"
+    ).items
+    events.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
+    out += [f"  event {e.type} {e.reason}: {e.message}" for e in events[-10:]]
+    pod = clients.core.read_namespaced_pod(pod_name, namespace)
+    containers = [c.name for c in (pod.spec.init_containers or [])] + [
+        c.name for c in pod.spec.containers
+    ]
+    for container in containers:
+        try:
+            text = clients.core.read_namespaced_pod_log(
+                pod_name, namespace, container=container, tail_lines=lines
+            )
+        except Exception as error:  # no log yet (never started): say so and go on
+            text = f"(no log: {getattr(error, 'reason', error)})"
+        if text.strip():
+            out.append(f"  --- {container} (last {lines} lines)")
+            out += [f"  {line}" for line in text.rstrip().splitlines()]
+    return "\n".join(out)
+
+
+def wait_until_ready(
+    clients: kube.KubeClients,
+    release: str,
+    namespace: str,
+    *,
+    timeout: datetime.timedelta,
+    on_change: Callable[[ComponentState], None] = lambda state: None,
+    poll_seconds: float = 2.0,
+) -> list[ComponentState]:
+    """Poll until every workload is ready; report each change; fail fast on a hopeless pod."""
+    deadline = time.monotonic() + timeout.total_seconds()
+    seen: dict[str, str] = {}
+    while True:
+        states = release_state(clients, release, namespace)
+        for state in states:
+            if seen.get(state.name) != state.detail:
+                seen[state.name] = state.detail
+                on_change(state)
+        failing = next((s for s in states if s.failing_pod and not s.ready), None)
+        if failing:
+            raise DeployFailed(
+                f"{failing.kind} {failing.name} cannot become ready: {failing.detail}\n"
+                + diagnostics(clients, namespace, failing.failing_pod or "")
+            )
+        if states and all(state.ready for state in states):
+            return states
+        if time.monotonic() > deadline:
+            waiting = [s for s in states if not s.ready]
+            details = "; ".join(f"{s.name}: {s.detail}" for s in waiting) or "no workloads found"
+            report = ""
+            if waiting:
+                pods = _pods_of(clients, namespace, {"app.kubernetes.io/instance": release})
+                stuck = [
+                    p.metadata.name
+                    for p in pods
+                    if not all(c.ready for c in p.status.container_statuses or [])
+                ]
+                report = "\n".join(diagnostics(clients, namespace, name) for name in stuck[:3])
+            raise DeployFailed(
+                f"not ready after {timeout}: {details}" + (f"\n{report}" if report else "")
+            )
+        time.sleep(poll_seconds)
+
+
+def deploy(
+    client: helm.Helm,
+    chart_values: Mapping[str, Any],
+    settings: DeploySettings,
+    *,
+    on_change: Callable[[ComponentState], None] = lambda state: None,
+) -> DeployResult:
+    """``helm upgrade --install`` the chart, then wait for every component (see module doc)."""
+    started = time.monotonic()
+    release = client.upgrade_install(
+        paths.CHART_DIR,
+        chart_values,
+        release=settings.release,
+        namespace=settings.namespace,
+        timeout=settings.timeout,
+        kubeconfig=settings.kubeconfig,
+    )
+    clients = kube.clients(settings.kubeconfig)
+    remaining = settings.timeout - datetime.timedelta(seconds=time.monotonic() - started)
+    states = wait_until_ready(
+        clients, settings.release, settings.namespace, timeout=remaining, on_change=on_change
+    )
+    return DeployResult(release=release, components=states, seconds=time.monotonic() - started)

@@ -1,0 +1,186 @@
+"""Run a DAG through the Airflow REST API and follow its task pods.
+
+The api-server is reached through a port-forward made with the Kubernetes API; the admin
+password comes from the release's Secret. The DAG is unpaused, triggered once and followed
+until it finishes; each task's state and the worker pod that ran it (Airflow records the pod
+name as the task instance's hostname) are reported as they change.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bootstrap import kube, portforward
+from bootstrap.airflow_api import AirflowApi, ApiError, quote
+from bootstrap.errors import AirkubeError
+
+FINISHED = {"success", "failed"}
+TASK_DONE = {"success", "failed", "skipped", "upstream_failed", "removed"}
+
+
+@dataclass(frozen=True)
+class SmokeSettings:
+    release: str = "airflow"
+    namespace: str = "airflow"
+    dag_id: str = "airkube_smoke"
+    timeout: datetime.timedelta = datetime.timedelta(minutes=10)
+    kubeconfig: Path | None = None
+    admin_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: str
+    state: str
+    pod: str
+    try_number: int
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    dag_id: str
+    run_id: str
+    state: str
+    tasks: list[TaskResult]
+    seconds: float
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success" and all(
+            t.state in ("success", "skipped") for t in self.tasks
+        )
+
+
+def api_server_pod(clients: kube.KubeClients, release: str, namespace: str) -> str:
+    """A ready api-server pod of the release."""
+    selector = f"app.kubernetes.io/instance={release},app.kubernetes.io/component=api-server"
+    for pod in clients.core.list_namespaced_pod(namespace, label_selector=selector).items:
+        if pod.status.phase == "Running" and all(
+            c.ready for c in pod.status.container_statuses or []
+        ):
+            return str(pod.metadata.name)
+    raise AirkubeError(
+        f"no ready api-server pod of release {release!r} in namespace {namespace!r}",
+        hint="deploy first (airkube deploy) and check 'airkube status'",
+    )
+
+
+def admin_credentials(clients: kube.KubeClients, settings: SmokeSettings) -> tuple[str, str]:
+    """Username and password from the release's admin Secret."""
+    name = settings.admin_secret or f"{settings.release}-admin"
+    try:
+        secret = clients.core.read_namespaced_secret(name, settings.namespace)
+    except Exception as error:
+        raise AirkubeError(
+            f"cannot read the admin Secret {settings.namespace}/{name}: "
+            f"{getattr(error, 'reason', error)}",
+            hint="pass --admin-secret when auth.admin.existingSecret names another Secret",
+        ) from error
+    data = secret.data or {}
+    if "password" not in data:
+        raise AirkubeError(f"Secret {name} has no 'password' key")
+    username = base64.b64decode(data["username"]).decode() if "username" in data else "admin"
+    return username, base64.b64decode(data["password"]).decode()
+
+
+@contextmanager
+def connected_api(clients: kube.KubeClients, settings: SmokeSettings) -> Iterator[AirflowApi]:
+    """An authenticated API client through a port-forward to the api-server."""
+    pod = api_server_pod(clients, settings.release, settings.namespace)
+    username, password = admin_credentials(clients, settings)
+    with portforward.forward(clients.core, namespace=settings.namespace, pod=pod, port=8080) as url:
+        api = AirflowApi(url)
+        api.login(username, password)
+        yield api
+
+
+def wait_for_dag(
+    api: AirflowApi, dag_id: str, deadline: float, on_event: Callable[[str], None]
+) -> None:
+    """Wait until the dag-processor has parsed the DAG and it has no import error."""
+    announced = False
+    while True:
+        try:
+            api.get(f"/api/v2/dags/{quote(dag_id)}")
+            return
+        except ApiError as error:
+            if error.status != 404:
+                raise
+        errors = api.get("/api/v2/importErrors").get("import_errors", [])
+        for item in errors:
+            if (
+                dag_id in item.get("stack_trace", "")
+                or Path(item.get("filename", "")).stem in dag_id
+            ):
+                raise AirkubeError(
+                    f"DAG {dag_id} failed to import: {item.get('stack_trace', '').strip()[-800:]}"
+                )
+        if not announced:
+            on_event(f"waiting for the dag-processor to parse {dag_id}")
+            announced = True
+        if time.monotonic() > deadline:
+            raise AirkubeError(
+                f"DAG {dag_id} did not appear in Airflow",
+                hint="check the DAG folder and the output of 'airkube logs dag-processor'",
+            )
+        time.sleep(3)
+
+
+def task_results(api: AirflowApi, dag_id: str, run_id: str) -> list[TaskResult]:
+    answer = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances")
+    return [
+        TaskResult(
+            task_id=item["task_id"],
+            state=item.get("state") or "none",
+            pod=item.get("hostname") or "",
+            try_number=int(item.get("try_number") or 0),
+        )
+        for item in sorted(answer.get("task_instances", []), key=lambda t: t["task_id"])
+    ]
+
+
+def run_dag(
+    api: AirflowApi,
+    dag_id: str,
+    *,
+    timeout: datetime.timedelta,
+    on_event: Callable[[str], None] = lambda text: None,
+) -> SmokeResult:
+    """Unpause, trigger once, follow until the run finishes."""
+    started = time.monotonic()
+    deadline = started + timeout.total_seconds()
+    wait_for_dag(api, dag_id, deadline, on_event)
+    api.patch(f"/api/v2/dags/{quote(dag_id)}", {"is_paused": False})
+    run = api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"logical_date": None})
+    run_id = run["dag_run_id"]
+    on_event(f"triggered {dag_id} run {run_id}")
+    seen: dict[str, str] = {}
+    while True:
+        state = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}")["state"]
+        tasks = task_results(api, dag_id, run_id)
+        for task in tasks:
+            line = f"{task.state} {task.pod}"
+            if seen.get(task.task_id) != line:
+                seen[task.task_id] = line
+                where = f" in pod {task.pod}" if task.pod else ""
+                on_event(f"  {task.task_id}: {task.state}{where}")
+        if state in FINISHED and all(t.state in TASK_DONE for t in tasks):
+            return SmokeResult(dag_id, run_id, state, tasks, time.monotonic() - started)
+        if time.monotonic() > deadline:
+            raise AirkubeError(f"DAG run {run_id} still {state} after {timeout}")
+        time.sleep(2)
+
+
+def smoke(
+    settings: SmokeSettings, *, on_event: Callable[[str], None] = lambda text: None
+) -> SmokeResult:
+    """Trigger ``settings.dag_id`` on the deployed release and wait for its result."""
+    clients = kube.clients(settings.kubeconfig)
+    with connected_api(clients, settings) as api:
+        return run_dag(api, settings.dag_id, timeout=settings.timeout, on_event=on_event)
