@@ -1,0 +1,80 @@
+"""The one place that builds a Kubernetes API client.
+
+Callers ask for :func:`clients` when they first need the API (nothing connects at import
+time). The configuration comes from, in order: the kubeconfig path given, ``$KUBECONFIG`` or
+``~/.kube/config``, the in-cluster service account; otherwise a readable error says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from bootstrap.errors import AirkubeError
+
+_HINT = (
+    "start the local cluster with 'airkube cluster up' (its kubeconfig is printed by "
+    "'airkube cluster kubeconfig'), or point --kubeconfig / $KUBECONFIG at your cluster"
+)
+
+
+@dataclass(frozen=True)
+class KubeClients:
+    """Typed API groups sharing one configured connection."""
+
+    api_client: client.ApiClient
+    core: client.CoreV1Api
+    apps: client.AppsV1Api
+    batch: client.BatchV1Api
+    rbac: client.RbacAuthorizationV1Api
+    authorization: client.AuthorizationV1Api
+    storage: client.StorageV1Api
+    version: client.VersionApi
+
+    @classmethod
+    def from_api_client(cls, api_client: client.ApiClient) -> KubeClients:
+        return cls(
+            api_client=api_client,
+            core=client.CoreV1Api(api_client),
+            apps=client.AppsV1Api(api_client),
+            batch=client.BatchV1Api(api_client),
+            rbac=client.RbacAuthorizationV1Api(api_client),
+            authorization=client.AuthorizationV1Api(api_client),
+            storage=client.StorageV1Api(api_client),
+            version=client.VersionApi(api_client),
+        )
+
+
+def default_kubeconfig() -> Path | None:
+    """``$KUBECONFIG`` (its first entry) or ``~/.kube/config``, if that file exists."""
+    explicit = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    candidate = Path(explicit) if explicit else Path.home() / ".kube" / "config"
+    return candidate if candidate.is_file() else None
+
+
+def load_configuration(kubeconfig: Path | None = None) -> client.Configuration:
+    """The client configuration for ``kubeconfig``, the default kubeconfig, or in-cluster."""
+    configuration = client.Configuration()
+    path = kubeconfig or default_kubeconfig()
+    if kubeconfig is not None and not kubeconfig.is_file():
+        raise AirkubeError(f"kubeconfig {kubeconfig} does not exist", hint=_HINT)
+    try:
+        if path is not None:
+            config.load_kube_config(config_file=str(path), client_configuration=configuration)
+        else:
+            config.load_incluster_config(client_configuration=configuration)
+    except ConfigException as error:
+        where = str(path) if path else "in-cluster service account"
+        raise AirkubeError(
+            f"no usable Kubernetes configuration ({where}: {error})", hint=_HINT
+        ) from error
+    return configuration
+
+
+def clients(kubeconfig: Path | None = None) -> KubeClients:
+    """API clients for the cluster ``kubeconfig`` names (see the module docstring for fallbacks)."""
+    return KubeClients.from_api_client(client.ApiClient(load_configuration(kubeconfig)))

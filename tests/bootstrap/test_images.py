@@ -1,0 +1,387 @@
+"""The image build core against a fake Docker engine: tags, contexts, base choice, bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from bootstrap import images
+from bootstrap.cli import main
+from bootstrap.docker import DockerClient
+from bootstrap.errors import AirkubeError
+from bootstrap.images import BuildContext, BuildOptions
+from bootstrap.process import Completed
+
+PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+class FakeEngine:
+    """A runner that behaves like a Docker engine with an in-memory image store."""
+
+    def __init__(self, present: Mapping[str, str] | None = None) -> None:
+        self.images: dict[str, str] = dict(present or {})
+        self.calls: list[list[str]] = []
+        self.contexts: list[dict[str, bytes]] = []
+
+    def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        input_text: str | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        check: bool = True,
+        stream: bool = False,
+    ) -> Completed:
+        argv = [str(part) for part in argv]
+        self.calls.append(argv)
+        code, out = self._answer(argv)
+        if check and code != 0:
+            raise AirkubeError(f"command failed (exit {code}): {' '.join(argv)}")
+        return Completed(tuple(argv), code, out, "")
+
+    def _answer(self, argv: list[str]) -> tuple[int, str]:
+        verb = argv[1:3]
+        if verb == ["image", "inspect"]:
+            reference = argv[-1]
+            if reference not in self.images:
+                return 1, ""
+            return 0, "734003200\n" if argv[4] == "{{.Size}}" else self.images[reference]
+        if argv[1] == "pull":
+            return 1, ""
+        if argv[1] == "build":
+            context = Path(argv[-1])
+            self.contexts.append(
+                {
+                    path.relative_to(context).as_posix(): path.read_bytes()
+                    for path in context.rglob("*")
+                    if path.is_file()
+                }
+                | {
+                    path.relative_to(context).as_posix() + "/": b""
+                    for path in context.rglob("*")
+                    if path.is_dir()
+                }
+            )
+            tag = argv[argv.index("--tag") + 1]
+            self.images[tag] = f"sha256:{len(self.images):064d}"
+            return 0, ""
+        if argv[1] == "save":
+            Path(argv[argv.index("--output") + 1]).write_bytes(b"tar")
+            return 0, ""
+        return 0, ""
+
+    def builds(self) -> list[list[str]]:
+        return [call for call in self.calls if call[1] == "build"]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AIRKUBE_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture
+def dags(tmp_path: Path) -> Path:
+    folder = tmp_path / "dags"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "hello.py").write_text("# a DAG\n")
+    (folder / "sub" / "data.txt").write_text("data\n")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "hello.cpython-311.pyc").write_bytes(b"\0")
+    return folder
+
+
+def no_host_cas(**changes: object) -> BuildOptions:
+    return BuildOptions(trust_host_cas=False, **changes)  # type: ignore[arg-type]
+
+
+def base_present() -> FakeEngine:
+    return FakeEngine({images.DEFAULT_BASE_IMAGE: "sha256:" + "b" * 64})
+
+
+class TestContentTag:
+    def context(self, **files: bytes) -> BuildContext:
+        return BuildContext(
+            files={name: (content, False) for name, content in files.items()},
+            build_args={"A": "1"},
+        )
+
+    def test_should_be_stable_for_the_same_inputs(self):
+        first = images.content_hash(self.context(Dockerfile=b"FROM x"), "sha256:1")
+        again = images.content_hash(self.context(Dockerfile=b"FROM x"), "sha256:1")
+        assert first == again
+        assert len(first) == 12
+
+    @pytest.mark.parametrize(
+        "changed",
+        [
+            pytest.param(
+                lambda c: BuildContext(files=c.files, build_args={"A": "2"}), id="build-arg"
+            ),
+            pytest.param(
+                lambda c: BuildContext(files={**c.files, "dags/x.py": (b"", False)}),
+                id="new-file",
+            ),
+            pytest.param(
+                lambda c: BuildContext(files={"Dockerfile": (b"FROM y", False)}),
+                id="content",
+            ),
+            pytest.param(
+                lambda c: BuildContext(files={"Dockerfile": (b"FROM x", True)}),
+                id="mode",
+            ),
+        ],
+    )
+    def test_should_change_when_an_input_changes(self, changed):  # type: ignore[no-untyped-def]
+        original = self.context(Dockerfile=b"FROM x")
+        assert images.content_hash(changed(original), "sha256:1") != images.content_hash(
+            original, "sha256:1"
+        )
+
+    def test_should_change_with_the_base_image_id(self):
+        context = self.context(Dockerfile=b"FROM x")
+        assert images.content_hash(context, "sha256:1") != images.content_hash(context, "sha256:2")
+
+    def test_should_change_the_airflow_tag_when_dags_or_requirements_change(
+        self, tmp_path: Path, dags: Path
+    ):
+        plain = images.airflow_context(no_host_cas())
+        with_dags = images.airflow_context(no_host_cas(dags_dir=dags))
+        extras = tmp_path / "extras.txt"
+        extras.write_text("requests-toolbelt==1.0.0\n")
+        with_extras = images.airflow_context(no_host_cas(requirements=extras))
+        tags = {images.content_hash(c, "sha256:1") for c in (plain, with_dags, with_extras)}
+        assert len(tags) == 3
+
+
+class TestAirflowBuild:
+    def test_should_build_once_then_hit_the_cache(self, dags: Path):
+        engine = base_present()
+        docker = DockerClient(runner=engine)
+        first = images.build_airflow_image(no_host_cas(dags_dir=dags), docker=docker)
+        second = images.build_airflow_image(no_host_cas(dags_dir=dags), docker=docker)
+        assert not first.cache_hit
+        assert second.cache_hit
+        assert first.reference == second.reference
+        assert first.reference.startswith("airkube/airflow:3.3.2-")
+        assert len(engine.builds()) == 1
+        assert second.size_bytes == 734003200
+
+    def test_should_pass_pinned_build_args_and_the_base_image(self):
+        engine = base_present()
+        images.build_airflow_image(no_host_cas(), docker=DockerClient(runner=engine))
+        (build,) = engine.builds()
+        args = {build[i + 1] for i, part in enumerate(build) if part == "--build-arg"}
+        assert args == {
+            f"AIRFLOW_VERSION={images.AIRFLOW_VERSION}",
+            f"UV_VERSION={images.UV_VERSION}",
+            "AIRFLOW_UID=50000",
+            "AIRFLOW_GID=50000",
+            f"BASE_IMAGE={images.DEFAULT_BASE_IMAGE}",
+        }
+
+    def test_should_write_the_context_with_dags_extras_and_cas(self, tmp_path: Path, dags: Path):
+        extras = tmp_path / "extras.txt"
+        extras.write_text("requests-toolbelt==1.0.0\n")
+        cert = tmp_path / "corp.pem"
+        cert.write_bytes(PEM)
+        host_cas = tmp_path / "host-cas"
+        host_cas.mkdir()
+        (host_cas / "proxy.crt").write_bytes(PEM)
+        engine = base_present()
+        options = BuildOptions(
+            dags_dir=dags, requirements=extras, ca_certs=(cert,), host_ca_dir=host_cas
+        )
+        images.build_airflow_image(options, docker=DockerClient(runner=engine))
+        (context,) = engine.contexts
+        assert context["dags/hello.py"] == b"# a DAG\n"
+        assert context["dags/sub/data.txt"] == b"data\n"
+        assert not any("__pycache__" in name for name in context)
+        assert context["extra-requirements.txt"] == b"requests-toolbelt==1.0.0\n"
+        assert context["ca-certificates/host-proxy.crt"] == PEM
+        assert context["ca-certificates/extra-0-corp.crt"] == PEM
+        assert context["Dockerfile"] == (images.paths.DOCKER_DIR / "Dockerfile").read_bytes()
+
+    def test_should_leave_out_host_cas_when_asked(self, tmp_path: Path):
+        host_cas = tmp_path / "host-cas"
+        host_cas.mkdir()
+        (host_cas / "proxy.crt").write_bytes(PEM)
+        engine = base_present()
+        options = BuildOptions(trust_host_cas=False, host_ca_dir=host_cas)
+        images.build_airflow_image(options, docker=DockerClient(runner=engine))
+        (context,) = engine.contexts
+        assert "ca-certificates/" in context
+        assert not any(name.startswith("ca-certificates/host-") for name in context)
+        assert "dags/" in context
+
+    def test_should_record_the_reference_for_the_deploy_step(self, private_cache: Path):
+        engine = base_present()
+        built = images.build_airflow_image(no_host_cas(), docker=DockerClient(runner=engine))
+        assert images.built_images() == {"airflow": built.reference}
+        recorded = json.loads((private_cache / "images" / "built.json").read_text())
+        assert recorded == {"airflow": built.reference}
+
+    def test_should_fall_back_to_the_local_base_when_no_registry_serves_the_default(self):
+        engine = FakeEngine({images.LOCAL_BASE_REFERENCE: "sha256:" + "d" * 64})
+        built = images.build_airflow_image(no_host_cas(), docker=DockerClient(runner=engine))
+        assert built.base_image == images.LOCAL_BASE_REFERENCE
+        assert ["docker", "pull", "--quiet", images.DEFAULT_BASE_IMAGE] in engine.calls
+
+    def test_should_not_fall_back_from_an_explicit_base_image(self):
+        engine = FakeEngine({images.LOCAL_BASE_REFERENCE: "sha256:" + "d" * 64})
+        with pytest.raises(AirkubeError, match=r"base image corp/python:3\.12 is neither"):
+            images.build_airflow_image(
+                no_host_cas(base_image="corp/python:3.12"), docker=DockerClient(runner=engine)
+            )
+        assert engine.builds() == []
+
+    def test_should_use_the_local_base_without_pulling_when_asked(self):
+        engine = FakeEngine({images.LOCAL_BASE_REFERENCE: "sha256:" + "d" * 64})
+        images.build_airflow_image(no_host_cas(local_base=True), docker=DockerClient(runner=engine))
+        assert not any(call[1] == "pull" for call in engine.calls)
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("options", "expected"),
+        [
+            (no_host_cas(dags_dir=Path("/nonexistent/dags")), "DAG folder not found"),
+            (
+                no_host_cas(requirements=Path("/nonexistent/req.txt")),
+                "requirements file not found",
+            ),
+            (no_host_cas(ca_certs=(Path("/nonexistent/ca.pem"),)), "CA certificate not found"),
+        ],
+    )
+    def test_should_fail_clearly_before_touching_docker(
+        self, options: BuildOptions, expected: str, private_cache: Path
+    ):
+        engine = base_present()
+        with pytest.raises(AirkubeError) as caught:
+            images.build_images(["airflow"], options, docker=DockerClient(runner=engine))
+        message = str(caught.value)
+        assert message.startswith(expected)
+        assert "\n" not in message
+        assert engine.calls == []
+        assert not private_cache.exists()
+
+    def test_should_reject_a_file_that_is_not_a_pem_certificate(self, tmp_path: Path):
+        not_pem = tmp_path / "key.der"
+        not_pem.write_bytes(b"\x30\x82")
+        with pytest.raises(AirkubeError, match="not a PEM certificate"):
+            images.check_inputs(no_host_cas(ca_certs=(not_pem,)))
+
+    def test_should_reject_an_unknown_image_name(self):
+        with pytest.raises(AirkubeError, match="unknown image: nginx"):
+            images.build_images(["nginx"], no_host_cas(), docker=DockerClient(FakeEngine()))
+
+    def test_should_leave_nothing_behind_when_the_build_fails(self, private_cache: Path):
+        engine = base_present()
+
+        def failing(argv: Sequence[str], **kwargs: object) -> Completed:
+            if argv[1] == "build":
+                raise AirkubeError("command failed (exit 1): docker build")
+            return engine(argv, **kwargs)  # type: ignore[arg-type]
+
+        with pytest.raises(AirkubeError):
+            images.build_airflow_image(no_host_cas(), docker=DockerClient(runner=failing))
+        assert images.built_images() == {}
+        assert list((private_cache / "images" / "contexts").iterdir()) == []
+
+
+class TestAptMirror:
+    def test_should_read_a_deb822_source(self):
+        text = (
+            "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
+            "Components: main\n\nTypes: deb\nURIs: http://security.example/debian-security\n"
+            "Suites: bookworm-security\n"
+        )
+        assert images.apt_mirror_from_sources([text]) == "http://mirror.example/debian"
+
+    def test_should_read_a_one_line_source(self):
+        text = "deb [arch=amd64] http://mirror.example/debian bookworm main\n"
+        assert images.apt_mirror_from_sources([text]) == "http://mirror.example/debian"
+
+    def test_should_ignore_other_suites(self):
+        text = "deb https://packages.example/apt cloud-sdk-bookworm main\n"
+        assert images.apt_mirror_from_sources([text]) is None
+
+
+class TestLoad:
+    def test_should_save_each_image_once_and_hand_the_archive_to_the_cluster(self):
+        engine = FakeEngine({"airkube/airflow:3.3.2-abc": "sha256:1"})
+        imported: list[Path] = []
+        docker = DockerClient(runner=engine)
+        for _ in range(2):
+            images.load_into_cluster(
+                ["airkube/airflow:3.3.2-abc"], docker=docker, importer=imported.append
+            )
+        saves = [call for call in engine.calls if call[1] == "save"]
+        assert len(saves) == 1
+        assert imported == [imported[0], imported[0]]
+        assert imported[0].read_bytes() == b"tar"
+        assert imported[0].parent == images.images_dir() / "archives"
+
+    def test_should_drop_the_archive_of_an_older_build_of_the_same_image(self):
+        engine = FakeEngine()
+        docker = DockerClient(runner=engine)
+        old = images.load_into_cluster(
+            ["airkube/airflow:3.3.2-old"], docker=docker, importer=lambda _: None
+        )[0]
+        images.load_into_cluster(
+            ["airkube/airflow:3.3.2-new"], docker=docker, importer=lambda _: None
+        )
+        assert not old.exists()
+
+
+class TestCommandLine:
+    """``airkube image ...``: the paths that need no Docker engine."""
+
+    @pytest.mark.parametrize(
+        ("argv", "expected"),
+        [
+            (["--dags", "/nonexistent/dags"], "DAG folder not found: /nonexistent/dags"),
+            (["--requirements", "/nonexistent/r.txt"], "requirements file not found"),
+            (["--ca-cert", "/nonexistent/ca.pem"], "CA certificate not found"),
+        ],
+    )
+    def test_should_fail_in_one_line_before_starting_anything(
+        self, argv: list[str], expected: str, private_cache: Path, capsys: pytest.CaptureFixture
+    ):
+        assert main(["image", "build", *argv]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"airkube: error: {expected}")
+        assert err.count("\n") == 1
+        assert not private_cache.exists()
+
+    @pytest.mark.parametrize("command", ["build", "load", "list"])
+    def test_should_document_every_subcommand(self, command: str, capsys: pytest.CaptureFixture):
+        with pytest.raises(SystemExit) as exited:
+            main(["image", command, "--help"])
+        assert exited.value.code == 0
+        assert f"usage: airkube image {command}" in capsys.readouterr().out
+
+    def test_should_explain_base_images_and_cas_in_build_help(self, capsys: pytest.CaptureFixture):
+        with pytest.raises(SystemExit):
+            main(["image", "build", "--help"])
+        out = capsys.readouterr().out
+        for option in ("--base-image", "--local-base", "--ca-cert", "--no-host-ca", "--load"):
+            assert option in out
+        assert images.DEFAULT_BASE_IMAGE in out
+
+    def test_should_list_the_images_built_last(self, capsys: pytest.CaptureFixture):
+        engine = base_present()
+        built = images.build_airflow_image(no_host_cas(), docker=DockerClient(runner=engine))
+        assert main(["image", "list"]) == 0
+        assert capsys.readouterr().out == f"airflow\t{built.reference}\n"
+
+    def test_should_refuse_to_load_what_was_never_built(self, capsys: pytest.CaptureFixture):
+        assert main(["image", "load", "--image", "postgres"]) == 1
+        err = capsys.readouterr().err
+        assert "not built yet: postgres" in err
+        assert "airkube image build --image postgres" in err

@@ -1,0 +1,284 @@
+"""The local cluster behaves like a real Kubernetes: nodes, images, Services, DNS, volumes,
+RBAC, and a restart that keeps everything."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from bootstrap import cluster
+from bootstrap.cluster.versions import KUBERNETES
+from bootstrap.kube import KubeClients, clients
+from tests.e2e.conftest import wait_for
+
+pytestmark = pytest.mark.cluster
+
+
+def pod(name: str, image: str, script: str, **spec: Any) -> dict[str, Any]:
+    """A one-container pod running ``script`` in the toolbox shell, never pulling."""
+    container = {
+        "name": "main",
+        "image": image,
+        "imagePullPolicy": "Never",
+        "command": ["/bin/sh", "-c", script],
+    }
+    container.update(spec.pop("container", {}))
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {"restartPolicy": "Never", "containers": [container], **spec},
+    }
+
+
+def pod_logs(kube: KubeClients, namespace: str, name: str) -> str:
+    """The pod's log as text (the generated client would hand back a bytes repr)."""
+    response = kube.core.read_namespaced_pod_log(name, namespace, _preload_content=False)
+    return response.data.decode()
+
+
+def wait_phase(
+    kube: KubeClients, namespace: str, name: str, phases: set[str], timeout: float = 120
+) -> str:
+    def probe() -> str | None:
+        phase = kube.core.read_namespaced_pod(name, namespace).status.phase
+        if phase == "Failed" and "Failed" not in phases:
+            logs = pod_logs(kube, namespace, name)
+            pytest.fail(f"pod {namespace}/{name} failed; logs:\n{logs}")
+        return phase if phase in phases else None
+
+    return wait_for(
+        f"pod {namespace}/{name} to be {'/'.join(sorted(phases))}", probe, timeout=timeout
+    )
+
+
+def run_to_completion(kube: KubeClients, namespace: str, body: dict[str, Any]) -> str:
+    kube.core.create_namespaced_pod(namespace, body)
+    name = body["metadata"]["name"]
+    wait_phase(kube, namespace, name, {"Succeeded"})
+    return pod_logs(kube, namespace, name)
+
+
+def pvc(name: str, mode: str = "ReadWriteMany") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": {"accessModes": [mode], "resources": {"requests": {"storage": "64Mi"}}},
+    }
+
+
+def volume_pod(name: str, image: str, claim: str, script: str) -> dict[str, Any]:
+    return pod(
+        name,
+        image,
+        script,
+        volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
+        container={"volumeMounts": [{"name": "data", "mountPath": "/data"}]},
+    )
+
+
+def wait_bound(kube: KubeClients, namespace: str, name: str) -> None:
+    wait_for(
+        f"claim {namespace}/{name} to bind",
+        lambda: (
+            kube.core.read_namespaced_persistent_volume_claim(name, namespace).status.phase
+            == "Bound"
+        ),
+        timeout=60,
+    )
+
+
+def test_node_is_ready_at_the_pinned_version(kube: KubeClients) -> None:
+    nodes = kube.core.list_node().items
+    assert len(nodes) == 1, f"one node expected, found {[n.metadata.name for n in nodes]}"
+    ready = {c.type: c.status for c in nodes[0].status.conditions}.get("Ready")
+    assert ready == "True", (
+        f"node {nodes[0].metadata.name} is not Ready: {nodes[0].status.conditions}"
+    )
+    version = kube.version.get_code().git_version
+    assert version == KUBERNETES, f"server reports {version}, the pin is {KUBERNETES}"
+    kubelet = nodes[0].status.node_info.kubelet_version
+    assert kubelet == KUBERNETES, f"kubelet reports {kubelet}, the pin is {KUBERNETES}"
+
+
+def test_default_storage_class_is_ours(kube: KubeClients) -> None:
+    classes = {sc.metadata.name: sc for sc in kube.storage.list_storage_class().items}
+    assert cluster.STORAGE_CLASS in classes, f"missing StorageClass, found {sorted(classes)}"
+    annotations = classes[cluster.STORAGE_CLASS].metadata.annotations or {}
+    default = annotations.get("storageclass.kubernetes.io/is-default-class")
+    assert default == "true", f"{cluster.STORAGE_CLASS} is not the default class: {annotations}"
+
+
+def test_locally_built_image_runs_to_completion_with_logs(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    started = time.monotonic()
+    kube.core.create_namespaced_pod(
+        namespace, pod("hello", toolbox_image, "echo hello from $(uname -s)")
+    )
+    wait_phase(kube, namespace, "hello", {"Running", "Succeeded"})
+    latency = time.monotonic() - started
+    wait_phase(kube, namespace, "hello", {"Succeeded"})
+    logs = pod_logs(kube, namespace, "hello")
+    assert logs.strip() == "hello from Linux", f"unexpected logs: {logs!r}"
+    print(f"pod create -> running: {latency:.2f} s")
+
+
+def test_service_is_reachable_by_dns_name_and_dns_stays_inside(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    server = pod(
+        "web",
+        toolbox_image,
+        "mkdir -p /www && echo served-by-web > /www/index.html && exec httpd -f -p 8080 -h /www",
+        container={
+            "ports": [{"containerPort": 8080}],
+            "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},
+        },
+    )
+    kube.core.create_namespaced_pod(namespace, server)
+    kube.core.create_namespaced_service(
+        namespace,
+        {
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        },
+    )
+    wait_for(
+        "pod web to be ready",
+        lambda: any(
+            c.type == "Ready" and c.status == "True"
+            for c in kube.core.read_namespaced_pod("web", namespace).status.conditions or []
+        ),
+    )
+    # Static busybox's wget crashes in glibc's service lookup; nslookup asks cluster DNS itself
+    # and nc needs no lookup at all.
+    name = f"web.{namespace}.svc.cluster.local"
+    script = (
+        f"address=$(nslookup {name} | awk '/^Name:/ {{found=1}} found && /^Address/ {{print $2}}'); "
+        'echo "resolved=$address"; '
+        'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$address" 80 && '
+        "if nslookup -timeout=2 example.com >/dev/null 2>&1; "
+        "then echo LEAKED; else echo CONTAINED; fi"
+    )
+    logs = run_to_completion(kube, namespace, pod("client", toolbox_image, script))
+    lines = logs.split()
+    assert any(line.startswith("resolved=10.96.") for line in lines), f"no Service IP: {logs!r}"
+    assert "served-by-web" in lines, f"the Service did not answer by its DNS name: {logs!r}"
+    assert "CONTAINED" in lines, f"cluster DNS resolved a name outside the cluster: {logs!r}"
+
+
+def test_read_write_many_volume_is_shared_between_pods(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    kube.core.create_namespaced_persistent_volume_claim(namespace, pvc("shared"))
+    wait_bound(kube, namespace, "shared")
+    writer = volume_pod(
+        "writer", toolbox_image, "shared", "echo written-by-writer > /data/note; sleep 300"
+    )
+    kube.core.create_namespaced_pod(namespace, writer)
+    wait_phase(kube, namespace, "writer", {"Running"})
+    reader = volume_pod(
+        "reader",
+        toolbox_image,
+        "shared",
+        "for i in $(seq 100); do test -s /data/note && break; sleep 0.1; done; cat /data/note",
+    )
+    logs = run_to_completion(kube, namespace, reader)
+    assert logs.strip() == "written-by-writer", f"the second pod read {logs!r}"
+    modes = kube.core.read_namespaced_persistent_volume_claim(
+        "shared", namespace
+    ).status.access_modes
+    assert modes == ["ReadWriteMany"], f"bound with access modes {modes}"
+
+
+def test_rbac_denies_a_service_account_until_it_has_a_role(
+    kube: KubeClients, namespace: str
+) -> None:
+    kube.core.create_namespaced_service_account(namespace, {"metadata": {"name": "robot"}})
+    user = f"system:serviceaccount:{namespace}:robot"
+
+    def allowed() -> bool:
+        review = kube.authorization.create_subject_access_review(
+            {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SubjectAccessReview",
+                "spec": {
+                    "user": user,
+                    "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"],
+                    "resourceAttributes": {
+                        "namespace": namespace,
+                        "verb": "create",
+                        "resource": "pods",
+                    },
+                },
+            }
+        )
+        return bool(review.status.allowed)
+
+    assert not allowed(), f"{user} may create pods without any Role"
+    kube.rbac.create_namespaced_role(
+        namespace,
+        {
+            "metadata": {"name": "pod-creator"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}],
+        },
+    )
+    kube.rbac.create_namespaced_role_binding(
+        namespace,
+        {
+            "metadata": {"name": "robot-creates-pods"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "pod-creator",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "robot", "namespace": namespace}],
+        },
+    )
+    wait_for(f"{user} to be allowed to create pods once bound", allowed, timeout=30)
+
+
+def test_down_then_up_brings_back_the_same_cluster_with_its_data(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    kube.core.create_namespaced_config_map(
+        namespace, {"metadata": {"name": "marker"}, "data": {"k": "v"}}
+    )
+    kube.core.create_namespaced_persistent_volume_claim(namespace, pvc("keep", "ReadWriteOnce"))
+    wait_bound(kube, namespace, "keep")
+    run_to_completion(
+        kube, namespace, volume_pod("before", toolbox_image, "keep", "echo kept > /data/file")
+    )
+    uid_before = kube.core.read_namespace(namespace).metadata.uid
+
+    stopped = cluster.down()
+    assert "kube-apiserver" in stopped and "containerd" in stopped, f"down stopped only {stopped}"
+    assert all(not item.healthy for item in cluster.status()), "a component survived down"
+    started = time.monotonic()
+    info = cluster.up()
+    print(f"up after down: {time.monotonic() - started:.1f} s")
+
+    again = clients(info.kubeconfig)
+    assert again.core.read_namespace(namespace).metadata.uid == uid_before, (
+        "a different cluster came back"
+    )
+    data = again.core.read_namespaced_config_map("marker", namespace).data
+    assert data == {"k": "v"}, f"the ConfigMap lost its data: {data}"
+    logs = run_to_completion(
+        again, namespace, volume_pod("after", toolbox_image, "keep", "cat /data/file")
+    )
+    assert logs.strip() == "kept", f"the volume lost its data across down/up: {logs!r}"
+
+
+def test_second_up_is_fast_and_changes_nothing(local_cluster: cluster.ClusterInfo) -> None:
+    before = {item.name: item.pid for item in cluster.status()}
+    started = time.monotonic()
+    cluster.up()
+    elapsed = time.monotonic() - started
+    after = {item.name: item.pid for item in cluster.status()}
+    assert before == after, f"a second up restarted components: {before} -> {after}"
+    assert elapsed < 30, f"a warm up took {elapsed:.1f} s"
