@@ -137,6 +137,24 @@ class Helm:
             except AirkubeError as error:
                 raise _helm_error(error) from error
 
+    def test(
+        self,
+        *,
+        release: str,
+        namespace: str,
+        kubeconfig: Path | None = None,
+        timeout: datetime.timedelta = datetime.timedelta(minutes=5),
+    ) -> str:
+        """``helm test``: run the release's test pods; raises with their failure."""
+        argv = [self.binary, "test", release, "--namespace", namespace, "--logs"]
+        argv += ["--timeout", f"{int(timeout.total_seconds())}s"]
+        if kubeconfig:
+            argv += ["--kubeconfig", str(kubeconfig)]
+        try:
+            return self.runner(argv).stdout
+        except AirkubeError as error:
+            raise _helm_error(error) from error
+
     def upgrade_install(
         self,
         chart: Path,

@@ -1,0 +1,65 @@
+"""Pure parts of the deploy core: image values and how a pod's state is judged."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes.client import models as k8s
+
+from bootstrap import deploy
+from bootstrap.errors import AirkubeError
+
+
+def test_built_images_should_become_chart_values() -> None:
+    chosen = deploy.image_values(
+        {
+            "airflow": "airkube/airflow:3.3.2-abc",
+            "postgres": "airkube/postgres:15-def",
+            "git-sync": "localhost:5000/airkube/git-sync:v4.6.0-123",
+        }
+    )
+    assert chosen == {
+        "images": {
+            "airflow": {"repository": "airkube/airflow", "tag": "3.3.2-abc"},
+            "postgres": {"repository": "airkube/postgres", "tag": "15-def"},
+            "gitSync": {"repository": "localhost:5000/airkube/git-sync", "tag": "v4.6.0-123"},
+        }
+    }
+
+
+def test_a_reference_without_tag_should_be_refused() -> None:
+    with pytest.raises(AirkubeError, match="no tag"):
+        deploy.image_values({"airflow": "localhost:5000/airkube/airflow"})
+
+
+def pod_waiting(reason: str, restarts: int = 0, message: str = "") -> k8s.V1Pod:
+    status = k8s.V1ContainerStatus(
+        name="scheduler",
+        image="x",
+        image_id="",
+        ready=False,
+        restart_count=restarts,
+        state=k8s.V1ContainerState(waiting=k8s.V1ContainerStateWaiting(reason=reason, message=message)),
+    )
+    return k8s.V1Pod(status=k8s.V1PodStatus(container_statuses=[status]))
+
+
+@pytest.mark.parametrize(
+    ("reason", "restarts", "message", "hopeless"),
+    [
+        ("ErrImageNeverPull", 0, "image not present", True),
+        ("CreateContainerConfigError", 0, 'secret "x" not found', True),
+        ("CrashLoopBackOff", 1, "", False),
+        ("CrashLoopBackOff", 3, "", True),
+        ("ImagePullBackOff", 0, "pull access denied", False),
+        ("ImagePullBackOff", 0, "manifest for x not found", True),
+        ("ContainerCreating", 0, "", False),
+        ("PodInitializing", 0, "", False),
+    ],
+)
+def test_pod_problem_should_fail_fast_only_when_waiting_cannot_help(
+    reason: str, restarts: int, message: str, hopeless: bool
+) -> None:
+    problem = deploy._pod_problem(pod_waiting(reason, restarts, message))
+    assert (problem is not None) == hopeless, problem
+    if problem:
+        assert reason in problem and "scheduler" in problem
