@@ -8,6 +8,7 @@ RELEASE   ?= airflow
 NAMESPACE ?= airflow
 KUBECONFIG ?=
 GIT_REPO  ?=
+AIRFLOW_IMAGE ?=
 PYTEST_ARGS ?=
 
 AIRKUBE := .venv/bin/airkube
@@ -19,7 +20,8 @@ CHART_MODE = $(if $(filter git-sync,$(MODE)),gitSync,$(MODE))
 MODE_SETS  = --set dags.mode=$(CHART_MODE) $(if $(GIT_REPO),--set dags.gitSync.repo=$(GIT_REPO),)
 BAKE_DAGS  = $(if $(filter image,$(MODE)),--dags dags,)
 PUSH_DAGS  = $(if $(filter volume,$(MODE)),--push-dags dags,)
-LOCAL_KUBECONFIG = --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
+# The images to deploy: one built elsewhere (AIRFLOW_IMAGE), or those built here for the local cluster.
+DEPLOY_IMAGES = $(if $(AIRFLOW_IMAGE),--airflow-image $(AIRFLOW_IMAGE),$(if $(filter values/local.yaml,$(VALUES)),--built-images,))
 
 ##@ Getting started
 .PHONY: help
@@ -60,18 +62,16 @@ cluster-down: $(STAMP) ## stop the local cluster and remove its network plumbing
 ##@ Airflow
 .PHONY: up
 up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, smoke DAG (MODE=image|volume|git-sync)
-	$(AIRKUBE) cluster up
-	$(AIRKUBE) image build --image all $(BAKE_DAGS) --load
-	$(AIRKUBE) deploy -f values/local.yaml $(MODE_SETS) --built-images $(PUSH_DAGS) $(RELEASE_OPTS) $(LOCAL_KUBECONFIG)
-	$(AIRKUBE) smoke $(RELEASE_OPTS) $(LOCAL_KUBECONFIG)
+	$(MAKE) cluster-up
+	$(MAKE) image deploy smoke LOAD=1 VALUES=values/local.yaml KUBECONFIG="$$($(AIRKUBE) cluster kubeconfig)"
 
 .PHONY: image
-image: $(STAMP) ## build the images (DAGs baked in when MODE=image)
-	$(AIRKUBE) image build --image all $(BAKE_DAGS)
+image: $(STAMP) ## build the images (DAGs baked in when MODE=image; LOAD=1 loads them into the local cluster)
+	$(AIRKUBE) image build --image all $(BAKE_DAGS) $(if $(LOAD),--load,)
 
 .PHONY: deploy
 deploy: $(STAMP) ## helm upgrade --install with VALUES and wait until every component is ready
-	$(AIRKUBE) deploy -f $(VALUES) $(MODE_SETS) $(if $(filter values/local.yaml,$(VALUES)),--built-images,) $(PUSH_DAGS) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
+	$(AIRKUBE) deploy -f $(VALUES) $(MODE_SETS) $(DEPLOY_IMAGES) $(PUSH_DAGS) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
 .PHONY: smoke
 smoke: $(STAMP) ## trigger the smoke DAG and follow its task pods
@@ -84,6 +84,10 @@ status: $(STAMP) ## the release and each component's readiness
 .PHONY: down
 down: $(STAMP) ## uninstall the release (Secrets and the database volume are kept)
 	$(AIRKUBE) down $(RELEASE_OPTS) $(KUBECONFIG_OPT)
+
+.PHONY: dev
+dev: $(STAMP) ## watch dags/ and push every change into the running release, reporting when Airflow parsed it
+	$(AIRKUBE) dev --dags dags -f $(VALUES) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
 .PHONY: pod-templates
 pod-templates: $(STAMP) ## write the worker pod templates of all three DAG modes to out/pod-templates

@@ -10,6 +10,7 @@ import argparse
 import datetime
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -431,6 +432,8 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         from bootstrap import dagsync, deploy, images, kube, values
 
         chart_values = _chart_values(args)
+        if args.airflow_image:
+            chart_values = values.merge(chart_values, deploy.image_values({"airflow": args.airflow_image}))
         if args.built_images:
             recorded = images.built_images()
             if not recorded:
@@ -545,6 +548,11 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         help="use the images 'airkube image build' made last (local clusters)",
     )
     deploy_parser.add_argument(
+        "--airflow-image",
+        metavar="REF",
+        help="the Airflow image to run, e.g. registry.example/airflow:3.3.2-1 (sets images.airflow)",
+    )
+    deploy_parser.add_argument(
         "--push-dags",
         type=Path,
         metavar="DIR",
@@ -600,6 +608,66 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     down_parser.set_defaults(handler=down_command)
 
 
+def _add_dev_commands(sub: argparse._SubParsersAction) -> None:
+    """``airkube dev``: the local DAG development loop."""
+
+    def dev_command(args: argparse.Namespace) -> int:
+        from bootstrap import deploy, devloop, images, kube, smoke, values
+
+        kubeconfig = _kubeconfig(args)
+        settings = devloop.DevSettings(
+            release=args.release,
+            namespace=args.namespace,
+            folder=args.dags,
+            kubeconfig=kubeconfig,
+        )
+        clients = kube.clients(kubeconfig)
+
+        def reload_image() -> None:
+            # Image mode: the DAGs are part of the image, so a change is a new image and an upgrade.
+            built = images.build_images(["airflow"], images.BuildOptions(dags_dir=args.dags))
+            images.load_into_cluster([image.reference for image in built])
+            chart_values = values.merge(
+                _chart_values(args),
+                deploy.image_values({image.name: image.reference for image in built}),
+            )
+            deploy.deploy(
+                _helm(),
+                chart_values,
+                deploy.DeploySettings(
+                    release=args.release, namespace=args.namespace, kubeconfig=kubeconfig
+                ),
+            )
+
+        api_settings = smoke.SmokeSettings(
+            release=args.release, namespace=args.namespace, kubeconfig=kubeconfig
+        )
+        print("watching for DAG changes; Ctrl-C stops", flush=True)
+        with smoke.connected_api(clients, api_settings) as api:
+            devloop.watch(
+                api,
+                clients,
+                settings,
+                reload_image=reload_image,
+                on_event=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}", flush=True),
+            )
+        return 0
+
+    parser = sub.add_parser(
+        "dev",
+        help="watch a DAG folder and push every change into the running release",
+        description="Watch the DAG folder; on every change push it into the running release (copied "
+        "into the DAG volume in volume mode; a rebuilt image and an upgrade in image mode) and report "
+        "when the dag-processor has parsed each changed file, or its import error.",
+    )
+    parser.add_argument(
+        "--dags", type=Path, default=Path("dags"), metavar="DIR", help="DAG folder (default: dags)"
+    )
+    _values_options(parser)
+    _release_options(parser)
+    parser.set_defaults(handler=dev_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="airkube",
@@ -610,6 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tool_commands(sub)
     _add_chart_commands(sub)
     _add_release_commands(sub)
+    _add_dev_commands(sub)
     _add_image_commands(sub)
     _add_cluster_commands(sub)
     return parser
