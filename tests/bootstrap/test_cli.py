@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bootstrap import cli, paths
 
@@ -88,11 +91,27 @@ def test_pod_template_should_write_all_modes(
     assert "loaded by Airflow's PodGenerator" in err
 
 
-def test_pods_should_print_yaml_per_task(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
-        capsys, "pods", "--dag", str(paths.DAGS_DIR / "smoke.py"), "--task", "with_pod_override"
+def test_pods_should_print_only_yaml_on_stdout() -> None:
+    # A separate process: what matters is that nothing but the pods reaches stdout.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bootstrap.cli",
+            "pods",
+            "--dag",
+            str(paths.DAGS_DIR / "smoke.py"),
+            "--task",
+            "with_pod_override",
+        ],
+        cwd=paths.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert code == 0, err
-    assert out.startswith(
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
         "# airkube_smoke.with_pod_override (template: default)\n---\napiVersion: v1\nkind: Pod\n"
-    )
+    ), done.stdout[:500]
+    (pod,) = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+    assert pod["metadata"]["labels"]["task_id"] == "with_pod_override"

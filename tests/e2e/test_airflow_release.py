@@ -100,6 +100,9 @@ def test_every_component_should_be_ready(release: deploy.DeployResult) -> None:
     for component in ("api-server", "scheduler", "dag-processor", "triggerer", "postgresql"):
         assert f"{RELEASE}-{component}" in names, f"{component} missing from {sorted(names)}"
     assert all(state.ready for state in release.components), release.components
+    notes = release.release.notes
+    assert f"port-forward svc/{RELEASE}-api-server 8080:8080" in notes, notes
+    assert f"get secret {RELEASE}-admin" in notes, notes
 
 
 def test_smoke_dag_should_run_each_task_in_its_own_pod(
