@@ -286,7 +286,7 @@ Usage: {{- include "airkube.airflow.waitForMigrations" (dict "context" $ "resour
 {{/*
 airkube.airflow.scheduling: nodeSelector/affinity/tolerations/spread/priority of a pod from a
 component's values.
-Usage: {{- include "airkube.airflow.scheduling" .Values.scheduler | nindent 6 }}
+Usage: {{- with include "airkube.airflow.scheduling" .Values.scheduler }}{{ . | trim | nindent 6 }}{{- end }}
 */}}
 {{- define "airkube.airflow.scheduling" -}}
 {{- with .nodeSelector }}

@@ -49,8 +49,8 @@ spec:
       automountServiceAccountToken: {{ .needsApi | default false }}
       securityContext:
         {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 8 }}
-      {{- include "airkube.images.pullSecrets" $ctx | nindent 6 }}
-      {{- include "airkube.airflow.scheduling" $v | nindent 6 }}
+      {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 6 }}{{- end }}
+      {{- with include "airkube.airflow.scheduling" $v }}{{ . | trim | nindent 6 }}{{- end }}
       terminationGracePeriodSeconds: 60
       initContainers:
         {{- include "airkube.airflow.waitForMigrations" (dict "context" $ctx) | nindent 8 }}

@@ -18,7 +18,7 @@ Usage: {{ include "airkube.images.airflow" . }}
 
 {{/*
 airkube.images.pullSecrets: the imagePullSecrets block, or nothing.
-Usage: {{- include "airkube.images.pullSecrets" . | nindent 6 }}
+Usage: {{- with include "airkube.images.pullSecrets" . }}{{ . | trim | nindent 6 }}{{- end }}
 */}}
 {{- define "airkube.images.pullSecrets" -}}
 {{- with .Values.imagePullSecrets }}

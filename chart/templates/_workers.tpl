@@ -54,8 +54,8 @@ spec:
   terminationGracePeriodSeconds: {{ $s.terminationGracePeriodSeconds }}
   securityContext:
     {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx "override" $podSecurity) | nindent 4 }}
-  {{- include "airkube.images.pullSecrets" $ctx | nindent 2 }}
-  {{- include "airkube.airflow.scheduling" $s | nindent 2 }}
+  {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 2 }}{{- end }}
+  {{- with include "airkube.airflow.scheduling" $s }}{{ . | trim | nindent 2 }}{{- end }}
   {{- with $s.runtimeClassName }}
   runtimeClassName: {{ . }}
   {{- end }}

@@ -41,7 +41,7 @@ spec:
       automountServiceAccountToken: false
       securityContext:
         {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 8 }}
-      {{- include "airkube.images.pullSecrets" $ctx | nindent 6 }}
+      {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 6 }}{{- end }}
       {{- with .initContainers }}
       initContainers:
         {{- . | nindent 8 }}
