@@ -28,7 +28,9 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:
 
     def image_names(args: argparse.Namespace) -> list[str]:
         chosen = args.image or ["airflow"]
-        return list(images.IMAGE_NAMES) if "all" in chosen else list(dict.fromkeys(chosen))
+        if "all" in chosen:
+            chosen = [*images.ALL_IMAGES, *chosen]
+        return [name for name in dict.fromkeys(chosen) if name != "all"]
 
     def describe(built: images.BuiltImage) -> str:
         how = "up to date" if built.cache_hit else "built"
@@ -81,13 +83,16 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     image_choices = [*images.IMAGE_NAMES, "all"]
-    image_help = "image to act on; repeat for several, or 'all' (default: airflow)"
+    image_help = (
+        "airflow, postgres or git-sync; repeat for several; 'all' is airflow and postgres "
+        "(default: airflow)"
+    )
 
     image = sub.add_parser(
         "image",
         help="build and load the container images",
-        description="Build the Airflow image (and the Postgres image the local cluster cannot "
-        "pull), tag them by content, and load them into the local cluster.",
+        description="Build the Airflow image (and the Postgres and git-sync images the local "
+        "cluster cannot pull), tag them by content, and load them into the local cluster.",
     )
     image_sub = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND", required=True)
 
@@ -107,7 +112,9 @@ Base image of the Airflow image:
   --base-image REF     any Debian {images.DEBIAN_SUITE} based image, present or pullable;
                        no fallback
   --local-base         the locally made Debian base, without trying a registry
-The Postgres image always builds on the locally made Debian base.
+The Postgres and git-sync images always build on the locally made Debian base. git-sync is
+built from its Go module at its release commit, which needs github.com and the Go module
+proxy; 'all' leaves it out.
 
 CA certificates: the build trusts the CAs added to this host's trust store
 ({images.HOST_CA_DIR}/*.crt) plus every --ca-cert, before any pip or uv call, so builds

@@ -80,7 +80,7 @@ def apt_install(packages: Sequence[str], *, runner: Runner = run) -> None:
 
 
 def dockerd_argv(dockerd: str, state: Path) -> list[str]:
-    """The command line of the engine airkube starts: everything it writes stays in ``state``."""
+    """The engine airkube starts: images and pid file under ``state``, the usual socket."""
     return [
         dockerd,
         "--data-root",

@@ -35,6 +35,9 @@ UV_VERSION = "0.13.8"
 AIRFLOW_UID = 50000
 AIRFLOW_GID = 50000
 POSTGRES_VERSION = "15"
+GIT_SYNC_VERSION = "v4.6.0"
+GIT_SYNC_MODULE = "k8s.io/git-sync"
+GIT_SYNC_GIT_URL = "https://github.com/kubernetes/git-sync"
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim-bookworm"
 DEBIAN_SUITE = "bookworm"
@@ -46,10 +49,14 @@ DEFAULT_APT_MIRROR = "http://deb.debian.org/debian"
 
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
-IMAGE_NAMES = ("airflow", "postgres")
+IMAGE_NAMES = ("airflow", "postgres", "git-sync")
+# What "all" builds: every deployment needs these; git-sync only the git-sync DAG mode, and
+# building it needs github.com besides the Go module proxy.
+ALL_IMAGES = ("airflow", "postgres")
 IMAGE_REPOSITORIES = {
     "airflow": "airkube/airflow",
     "postgres": "airkube/postgres",
+    "git-sync": "airkube/git-sync",
 }
 
 # Skipped when copying a DAG folder: byte code and VCS metadata are not part of the DAGs.
@@ -243,7 +250,8 @@ def apt_mirror_from_sources(texts: Iterable[str], suite: str = DEBIAN_SUITE) -> 
                 )
                 if not key.startswith("#")
             )
-            if suite in fields.get("suites", "").split() and "deb" in fields.get("types", ""):
+            types = fields.get("types", "").split()
+            if suite in fields.get("suites", "").split() and "deb" in types:
                 uri = fields.get("uris", "").split()
                 if uri and uri[0].startswith("http"):
                     return uri[0]
@@ -402,7 +410,7 @@ def built_images_file() -> Path:
 
 
 def built_images() -> dict[str, str]:
-    """The image references last built, by name (``airflow``, ``postgres``)."""
+    """The image references last built, by name (``airflow``, ``postgres``, ``git-sync``)."""
     try:
         recorded = json.loads(built_images_file().read_text())
     except (OSError, ValueError):
@@ -429,9 +437,14 @@ def build_from_context(
     docker: DockerClient,
     no_cache: bool = False,
     record: bool = True,
+    started: float | None = None,
 ) -> BuiltImage:
-    """Build ``context`` on ``base_image`` unless an image with the same content tag exists."""
-    started = time.monotonic()
+    """Build ``context`` on ``base_image`` unless an image with the same content tag exists.
+
+    ``started`` (a ``time.monotonic()`` value) lets the reported time include the preparation
+    done before, such as making the base image.
+    """
+    started = time.monotonic() if started is None else started
     base_id = docker.image_id(base_image)
     if base_id is None:
         raise AirkubeError(f"base image {base_image} is not present")
@@ -490,6 +503,7 @@ def build_airflow_image(
     check_inputs(options)
     docker = docker or DockerClient(runner=runner)
     context = airflow_context(options)
+    started = time.monotonic()
     base = resolve_base(options, docker, runner)
     return build_from_context(
         "airflow",
@@ -499,6 +513,7 @@ def build_airflow_image(
         docker=docker,
         no_cache=options.no_cache,
         record=options.record,
+        started=started,
     )
 
 
@@ -508,6 +523,7 @@ def build_postgres_image(
     """Debian's PostgreSQL with the official image's interface, on the local Debian base."""
     docker = docker or DockerClient(runner=runner)
     context = directory_context(paths.DOCKER_DIR / "postgres", {"PG_MAJOR": POSTGRES_VERSION})
+    started = time.monotonic()
     base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
     return build_from_context(
         "postgres",
@@ -517,6 +533,101 @@ def build_postgres_image(
         docker=docker,
         no_cache=options.no_cache,
         record=options.record,
+        started=started,
+    )
+
+
+def release_commit(ls_remote_output: str, tag: str) -> str | None:
+    """The commit a tag points to, from ``git ls-remote`` output (an annotated tag's peeled line
+    wins over the tag object)."""
+    found: dict[str, str] = {}
+    for line in ls_remote_output.splitlines():
+        sha, _, ref = line.partition("\t")
+        found[ref.strip()] = sha.strip()
+    return found.get(f"refs/tags/{tag}^{{}}") or found.get(f"refs/tags/{tag}")
+
+
+def git_sync_install_argv(revision: str) -> list[str]:
+    """``go install`` of git-sync at ``revision``, static, reporting the release version."""
+    return [
+        "go",
+        "install",
+        "-trimpath",
+        "-ldflags",
+        f"-s -w -X {GIT_SYNC_MODULE}/pkg/version.VERSION={GIT_SYNC_VERSION}",
+        f"{GIT_SYNC_MODULE}@{revision}",
+    ]
+
+
+def ensure_git_sync_binary(
+    *, runner: Runner = run, which: Callable[[str], str | None] = shutil.which
+) -> Path:
+    """The git-sync release binary, built once from its Go module and kept in the cache."""
+    target = images_dir() / "git-sync" / GIT_SYNC_VERSION / "git-sync"
+    if target.is_file():
+        return target
+    for program, hint in (
+        ("go", "install Go (go.dev/dl) to build git-sync from its module"),
+        ("git", "install git (apt-get install git)"),
+    ):
+        if which(program) is None:
+            raise AirkubeError(f"'{program}' was not found on PATH", hint=hint)
+    # git-sync's module path has no /v4 suffix, so Go refuses its v4 tags as module versions;
+    # the release can only be fetched by its commit.
+    listing = runner(
+        ["git", "ls-remote", GIT_SYNC_GIT_URL, f"refs/tags/{GIT_SYNC_VERSION}*"], check=False
+    )
+    commit = release_commit(listing.stdout, GIT_SYNC_VERSION) if listing.returncode == 0 else None
+    if commit is None:
+        raise AirkubeError(
+            f"cannot find the commit of git-sync {GIT_SYNC_VERSION} at {GIT_SYNC_GIT_URL}",
+            hint="building the git-sync image needs that repository and the Go module proxy "
+            "to be reachable; otherwise use a git-sync image from a registry",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    gobin = Path(tempfile.mkdtemp(prefix="gobin-", dir=target.parent))
+    try:
+        log.info("building git-sync %s (%s) from its Go module", GIT_SYNC_VERSION, commit[:12])
+        try:
+            runner(
+                git_sync_install_argv(commit),
+                env={**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"},
+            )
+        except AirkubeError as error:
+            raise AirkubeError(
+                f"git-sync {GIT_SYNC_VERSION} did not build from {GIT_SYNC_MODULE}@{commit[:12]}",
+                hint="the Go module proxy (GOPROXY) must serve k8s.io/git-sync",
+            ) from error
+        (gobin / "git-sync").replace(target)
+    finally:
+        shutil.rmtree(gobin, ignore_errors=True)
+    return target
+
+
+def build_git_sync_image(
+    options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
+) -> BuiltImage:
+    """Upstream git-sync with git and ssh, on the local Debian base."""
+    docker = docker or DockerClient(runner=runner)
+    started = time.monotonic()
+    binary = ensure_git_sync_binary(runner=runner)
+    context = directory_context(
+        paths.DOCKER_DIR / "git-sync", {"GIT_SYNC_VERSION": GIT_SYNC_VERSION}
+    )
+    context = BuildContext(
+        files={**context.files, "git-sync": (binary.read_bytes(), True)},
+        build_args=context.build_args,
+    )
+    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    return build_from_context(
+        "git-sync",
+        GIT_SYNC_VERSION,
+        context,
+        base_image=base,
+        docker=docker,
+        no_cache=options.no_cache,
+        record=options.record,
+        started=started,
     )
 
 
@@ -538,6 +649,7 @@ def build_images(
     builders: dict[str, Callable[[], BuiltImage]] = {
         "airflow": lambda: build_airflow_image(options, docker=docker, runner=runner),
         "postgres": lambda: build_postgres_image(options, docker=docker, runner=runner),
+        "git-sync": lambda: build_git_sync_image(options, docker=docker, runner=runner),
     }
     return [builders[name]() for name in names]
 

@@ -179,9 +179,20 @@ def test_should_trust_the_extra_ca_certificate(docker, built):
     assert TEST_CA_BODY in bundle
 
 
-def test_should_leave_build_tools_out_of_the_image(docker, built):
-    found = run_in(docker, built, "sh", "-c", "command -v gcc cc uv pip || true")
-    assert found.strip() == ""
+def test_should_leave_build_tools_and_caches_out_of_the_image(docker, built):
+    # Checked as root: build caches would sit in root's home.
+    leftovers = docker.run(
+        built.reference,
+        [
+            "sh",
+            "-c",
+            "command -v gcc cc uv; "
+            "ls -d /opt/venv/bin/pip /opt/uv /root/.cache /tmp/requirements.lock 2>/dev/null; "
+            "true",
+        ],
+        user="0",
+    )
+    assert leftovers.stdout.strip() == "", f"found in the image: {leftovers.stdout.split()}"
 
 
 def test_should_report_a_plausible_image_size(built):

@@ -16,6 +16,10 @@ from bootstrap.images import BuildContext, BuildOptions
 from bootstrap.process import Completed
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+GIT_SYNC_TAGS = (
+    f"{'a' * 40}\trefs/tags/{images.GIT_SYNC_VERSION}\n"
+    f"{'c' * 40}\trefs/tags/{images.GIT_SYNC_VERSION}^{{}}\n"
+)
 
 
 class FakeEngine:
@@ -25,6 +29,7 @@ class FakeEngine:
         self.images: dict[str, str] = dict(present or {})
         self.calls: list[list[str]] = []
         self.contexts: list[dict[str, bytes]] = []
+        self.reachable = True
 
     def __call__(
         self,
@@ -38,12 +43,17 @@ class FakeEngine:
     ) -> Completed:
         argv = [str(part) for part in argv]
         self.calls.append(argv)
-        code, out = self._answer(argv)
+        code, out = self._answer(argv, env or {})
         if check and code != 0:
             raise AirkubeError(f"command failed (exit {code}): {' '.join(argv)}")
         return Completed(tuple(argv), code, out, "")
 
-    def _answer(self, argv: list[str]) -> tuple[int, str]:
+    def _answer(self, argv: list[str], env: Mapping[str, str]) -> tuple[int, str]:
+        if argv[0] == "git":
+            return (0, GIT_SYNC_TAGS) if self.reachable else (128, "")
+        if argv[0] == "go":
+            (Path(env["GOBIN"]) / "git-sync").write_bytes(b"\x7fELF git-sync")
+            return 0, ""
         verb = argv[1:3]
         if verb == ["image", "inspect"]:
             reference = argv[-1]
@@ -307,6 +317,13 @@ class TestAptMirror:
         text = "deb [arch=amd64] http://mirror.example/debian bookworm main\n"
         assert images.apt_mirror_from_sources([text]) == "http://mirror.example/debian"
 
+    def test_should_skip_source_only_entries(self):
+        text = (
+            "Types: deb-src\nURIs: http://sources.example/debian\nSuites: bookworm\n\n"
+            "Types: deb\nURIs: http://binaries.example/debian\nSuites: bookworm\n"
+        )
+        assert images.apt_mirror_from_sources([text]) == "http://binaries.example/debian"
+
     def test_should_ignore_other_suites(self):
         text = "deb https://packages.example/apt cloud-sdk-bookworm main\n"
         assert images.apt_mirror_from_sources([text]) is None
@@ -385,3 +402,51 @@ class TestCommandLine:
         err = capsys.readouterr().err
         assert "not built yet: postgres" in err
         assert "airkube image build --image postgres" in err
+
+
+class TestGitSync:
+    def test_should_take_the_commit_an_annotated_tag_points_to(self):
+        assert images.release_commit(GIT_SYNC_TAGS, images.GIT_SYNC_VERSION) == "c" * 40
+
+    def test_should_take_a_lightweight_tag_as_is(self):
+        listing = f"{'b' * 40}\trefs/tags/v9.9.9\n"
+        assert images.release_commit(listing, "v9.9.9") == "b" * 40
+        assert images.release_commit(listing, "v1.0.0") is None
+
+    def test_should_install_the_release_commit_static_with_its_version(self):
+        engine = FakeEngine()
+        binary = images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
+        assert binary.read_bytes() == b"\x7fELF git-sync"
+        go = next(call for call in engine.calls if call[0] == "go")
+        assert go == [
+            "go",
+            "install",
+            "-trimpath",
+            "-ldflags",
+            f"-s -w -X k8s.io/git-sync/pkg/version.VERSION={images.GIT_SYNC_VERSION}",
+            f"k8s.io/git-sync@{'c' * 40}",
+        ]
+        assert sorted(p.name for p in binary.parent.iterdir()) == ["git-sync"]
+        images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
+        assert sum(call[0] == "go" for call in engine.calls) == 1
+
+    def test_should_fail_clearly_when_the_release_cannot_be_found(self):
+        engine = FakeEngine()
+        engine.reachable = False
+        with pytest.raises(AirkubeError, match="cannot find the commit of git-sync"):
+            images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
+        assert not any(call[0] == "go" for call in engine.calls)
+
+    def test_should_name_go_when_it_is_missing(self):
+        with pytest.raises(AirkubeError, match=r"'go' was not found on PATH.*install Go"):
+            images.ensure_git_sync_binary(runner=FakeEngine(), which=lambda name: None)
+
+    def test_should_build_the_image_around_the_cached_binary(self):
+        engine = FakeEngine({images.LOCAL_BASE_REFERENCE: "sha256:" + "d" * 64})
+        images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
+        built = images.build_images(["git-sync"], no_host_cas(), docker=DockerClient(engine))
+        (context,) = engine.contexts
+        assert context["git-sync"] == b"\x7fELF git-sync"
+        assert "Dockerfile" in context
+        assert built[0].reference.startswith(f"airkube/git-sync:{images.GIT_SYNC_VERSION}-")
+        assert images.built_images() == {"git-sync": built[0].reference}
