@@ -15,38 +15,24 @@ from bootstrap.docker import (
 )
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Completed
+from tests.fakes import RecordingRunner
 
 
-class ScriptedRunner:
-    """Answers each command from a list of (argv prefix, returncode, stdout[, stderr]) rules."""
+class ScriptedRunner(RecordingRunner):
+    """Answers each command from (argv prefix, returncode, stdout) rules; anything else succeeds."""
 
     def __init__(
         self, rules: Sequence[tuple[Sequence[str], int, str]] = (), stderr: str = ""
     ) -> None:
+        super().__init__()
         self.rules = [(tuple(prefix), code, out) for prefix, code, out in rules]
         self.stderr = stderr
-        self.calls: list[list[str]] = []
-        self.envs: list[Mapping[str, str] | None] = []
 
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        input_text: str | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        check: bool = True,
-        stream: bool = False,
-    ) -> Completed:
-        argv = [str(part) for part in argv]
-        self.calls.append(argv)
-        self.envs.append(env)
+    def answer(self, argv: list[str], env: Mapping[str, str]) -> Completed:
         code, out = next(
             ((c, o) for prefix, c, o in self.rules if tuple(argv[: len(prefix)]) == prefix),
             (0, ""),
         )
-        if check and code != 0:
-            raise AirkubeError(f"command failed (exit {code}): {' '.join(argv)}")
         return Completed(tuple(argv), code, out, self.stderr if code else "")
 
 

@@ -14,6 +14,7 @@ from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
 from bootstrap.images import BuildContext, BuildOptions
 from bootstrap.process import Completed
+from tests.fakes import RecordingRunner
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 GIT_SYNC_TAGS = (
@@ -22,30 +23,17 @@ GIT_SYNC_TAGS = (
 )
 
 
-class FakeEngine:
+class FakeEngine(RecordingRunner):
     """A runner that behaves like a Docker engine with an in-memory image store."""
 
     def __init__(self, present: Mapping[str, str] | None = None) -> None:
+        super().__init__()
         self.images: dict[str, str] = dict(present or {})
-        self.calls: list[list[str]] = []
         self.contexts: list[dict[str, bytes]] = []
         self.reachable = True
 
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        input_text: str | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        check: bool = True,
-        stream: bool = False,
-    ) -> Completed:
-        argv = [str(part) for part in argv]
-        self.calls.append(argv)
-        code, out = self._answer(argv, env or {})
-        if check and code != 0:
-            raise AirkubeError(f"command failed (exit {code}): {' '.join(argv)}")
+    def answer(self, argv: list[str], env: Mapping[str, str]) -> Completed:
+        code, out = self._answer(argv, env)
         return Completed(tuple(argv), code, out, "")
 
     def _answer(self, argv: list[str], env: Mapping[str, str]) -> tuple[int, str]:
