@@ -89,6 +89,12 @@ down: $(STAMP) ## uninstall the release (Secrets and the database volume are kep
 dev: $(STAMP) ## watch dags/ and push every change into the running release, reporting when Airflow parsed it
 	$(AIRKUBE) dev --dags dags -f $(VALUES) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
+.PHONY: bench
+bench: $(STAMP) ## measure the baseline on the local cluster; writes bench/results.json and bench/results.png
+	$(AIRKUBE) cluster up
+	$(AIRKUBE) image build --image postgres --load
+	$(AIRKUBE) bench --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
+
 .PHONY: pod-templates
 pod-templates: $(STAMP) ## write the worker pod templates of all three DAG modes to out/pod-templates
 	$(AIRKUBE) pod-template --all -f $(VALUES) -o out/pod-templates --set dags.gitSync.repo=https://git.example.org/dags.git

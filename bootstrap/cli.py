@@ -440,7 +440,9 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
 
         chart_values = _chart_values(args)
         if args.airflow_image:
-            chart_values = values.merge(chart_values, deploy.image_values({"airflow": args.airflow_image}))
+            chart_values = values.merge(
+                chart_values, deploy.image_values({"airflow": args.airflow_image})
+            )
         if args.built_images:
             recorded = images.built_images()
             if not recorded:
@@ -675,6 +677,39 @@ def _add_dev_commands(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=dev_command)
 
 
+def _add_bench_command(sub: argparse._SubParsersAction) -> None:
+    """``airkube bench``: the performance baseline."""
+
+    def bench_command(args: argparse.Namespace) -> int:
+        from bootstrap import bench, cluster
+
+        pids = [component.pid for component in cluster.status() if component.pid]
+        results = bench.measure(
+            _helm(),
+            kubeconfig=_kubeconfig(args),
+            daemon_pids=pids,
+            on_event=lambda text: print(text, flush=True),
+        )
+        json_path, png_path = bench.write(results, args.output)
+        print(bench.markdown_table(results))
+        print(f"wrote {json_path} and {png_path}")
+        return 0
+
+    parser = sub.add_parser(
+        "bench",
+        help="measure install time, task latency, parallel wall time, image build and memory",
+        description="On the local cluster: cold and warm image builds, helm install until every "
+        "component is ready, queued-to-running latency and wall time of a DAG of 20 parallel "
+        "no-op tasks, and the peak memory of cluster plus Airflow meanwhile. Writes results.json "
+        "and results.png.",
+    )
+    parser.add_argument("--output", type=Path, default=Path("bench"), help="folder for the results")
+    parser.add_argument(
+        "--kubeconfig", type=Path, metavar="FILE", help="cluster (default: the local one)"
+    )
+    parser.set_defaults(handler=bench_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="airkube",
@@ -686,6 +721,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_chart_commands(sub)
     _add_release_commands(sub)
     _add_dev_commands(sub)
+    _add_bench_command(sub)
     _add_image_commands(sub)
     _add_cluster_commands(sub)
     return parser
