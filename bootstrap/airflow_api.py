@@ -56,17 +56,20 @@ class AirflowApi:
     def patch(self, path: str, body: Any) -> Any:
         return self._request("PATCH", path, body)
 
-    def text(self, path: str) -> str:
-        """A plain-text answer (task logs asked for as text)."""
-        request = urllib.request.Request(self.base_url + path, method="GET")
-        request.add_header("Accept", "text/plain")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return str(response.read().decode(errors="replace"))
-        except urllib.error.HTTPError as error:
-            raise ApiError(error.code, f"GET {path} -> HTTP {error.code}") from error
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+        """A task try's log as text: Airflow serves structured events; one line per event."""
+        path = (
+            f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}"
+            f"/taskInstances/{quote(task_id)}/logs/{try_number}?full_content=true"
+        )
+        lines = []
+        for item in self.get(path).get("content", []):
+            if isinstance(item, str):
+                lines.append(item)
+            else:
+                stamp = item.get("timestamp") or ""
+                lines.append(f"{stamp} {item.get('event', '')}".strip())
+        return "\n".join(lines) + "\n"
 
 
 class ApiError(AirkubeError):

@@ -305,7 +305,8 @@ def _add_tool_commands(sub: argparse._SubParsersAction) -> None:
         "tools",
         help="install the pinned helm, kubeconform and offline Kubernetes schemas",
         description="Build helm and kubeconform at their pinned versions from their Go modules and "
-        "prepare the offline Kubernetes schemas, all in the cache; a second run only checks versions.",
+        "prepare the offline Kubernetes schemas, all in the cache; a second run only checks "
+        "versions.",
     )
     parser.set_defaults(handler=install)
 
@@ -361,9 +362,11 @@ def _add_chart_commands(sub: argparse._SubParsersAction) -> None:
     template_parser = sub.add_parser(
         "pod-template",
         help="render the worker pod template for a DAG mode from the chart",
-        description="Render the KubernetesExecutor's pod_template_file for a DAG mode from the chart, "
+        description="Render the KubernetesExecutor's pod_template_file for a DAG mode from the "
+        "chart, "
         "check Airflow's rules (first container 'base' with an image, metadata.name, restartPolicy "
-        "Never) and load it with Airflow's PodGenerator when Airflow is importable. Named templates "
+        "Never) and load it with Airflow's PodGenerator when Airflow is importable. Named "
+        "templates "
         "(workers.podTemplates) are written beside the default one.",
     )
     template_parser.add_argument("--mode", choices=["image", "volume", "git-sync"], help="DAG mode")
@@ -385,7 +388,8 @@ def _add_chart_commands(sub: argparse._SubParsersAction) -> None:
         help="show the exact pods the executor would launch for a DAG's tasks",
         description="Parse a DAG file with Airflow and build each task's pod the way the "
         "KubernetesExecutor does: the chart's pod template, merged with the task's executor_config "
-        "(pod_template_file, pod_override) by Airflow's PodGenerator. Needs no database or cluster.",
+        "(pod_template_file, pod_override) by Airflow's PodGenerator. Needs no database or "
+        "cluster.",
     )
     pods_parser.add_argument("--dag", type=Path, required=True, metavar="FILE", help="the DAG file")
     pods_parser.add_argument("--task", metavar="ID", help="only this task")
@@ -538,7 +542,8 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     deploy_parser = sub.add_parser(
         "deploy",
         help="helm upgrade --install the chart and wait until Airflow is up",
-        description="Install or upgrade the chart (through pyhelm3, one merged values dict), then wait "
+        description="Install or upgrade the chart (through pyhelm3, one merged values dict), then "
+        "wait "
         "until the migration finished and every component is ready, showing each as it changes. "
         "A pod that cannot start ends the wait with its events and last log lines.",
     )
@@ -559,7 +564,8 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     deploy_parser.add_argument(
         "--airflow-image",
         metavar="REF",
-        help="the Airflow image to run, e.g. registry.example/airflow:3.3.2-1 (sets images.airflow)",
+        help="the Airflow image to run, e.g. registry.example/airflow:3.3.2-1 (sets "
+        "images.airflow)",
     )
     deploy_parser.add_argument(
         "--push-dags",
@@ -572,7 +578,8 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     smoke_parser = sub.add_parser(
         "smoke",
         help="trigger a DAG through the REST API and follow its task pods",
-        description="Port-forward to the api-server, log in as the admin user, unpause and trigger the "
+        description="Port-forward to the api-server, log in as the admin user, unpause and trigger "
+        "the "
         "DAG, and follow it to the end: each task's state and the worker pod that ran it. "
         "Exits non-zero if any task failed.",
     )
@@ -601,7 +608,8 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     logs_parser = sub.add_parser(
         "logs",
         help="logs of a component, or of a task from the Airflow API",
-        description="TARGET is a component (scheduler, api-server, dag-processor, triggerer, postgresql, "
+        description="TARGET is a component (scheduler, api-server, dag-processor, triggerer, "
+        "postgresql, "
         "migrate) for its pod's log, or DAG_ID/TASK_ID for the task's log in the latest run, read "
         "through the Airflow API (so it works after the task's pod is gone).",
     )
@@ -665,8 +673,10 @@ def _add_dev_commands(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "dev",
         help="watch a DAG folder and push every change into the running release",
-        description="Watch the DAG folder; on every change push it into the running release (copied "
-        "into the DAG volume in volume mode; a rebuilt image and an upgrade in image mode) and report "
+        description="Watch the DAG folder; on every change push it into the running release "
+        "(copied "
+        "into the DAG volume in volume mode; a rebuilt image and an upgrade in image mode) and "
+        "report "
         "when the dag-processor has parsed each changed file, or its import error.",
     )
     parser.add_argument(

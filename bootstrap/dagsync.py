@@ -54,7 +54,7 @@ def push(clients: kube.KubeClients, release: str, namespace: str, source: Path) 
     data, names = pack(source)
     pod = dag_processor_pod(clients, release, namespace)
     session = stream(
-        clients.core.connect_get_namespaced_pod_exec,
+        kube.stream_api(clients.core).connect_get_namespaced_pod_exec,
         pod,
         namespace,
         container="dag-processor",

@@ -221,6 +221,34 @@ class Helm:
         except Exception as error:
             raise AirkubeError(f"helm uninstall {release} failed: {error}") from error
 
+    def rollback(
+        self,
+        *,
+        release: str,
+        namespace: str,
+        revision: int | None = None,
+        kubeconfig: Path | None = None,
+        timeout: datetime.timedelta = datetime.timedelta(minutes=10),
+    ) -> Release:
+        """``helm rollback`` to ``revision`` (the previous one when None)."""
+        client = self._client(kubeconfig, timeout)
+
+        async def run() -> Release:
+            current = await _current_or_none(client, release, namespace)
+            if current is None:
+                raise AirkubeError(f"release {release} is not installed in namespace {namespace}")
+            rolled = await current.release.rollback(
+                revision, timeout=f"{int(timeout.total_seconds())}s"
+            )
+            return _release(release, namespace, rolled)
+
+        try:
+            return asyncio.run(run())
+        except AirkubeError:
+            raise
+        except Exception as error:
+            raise AirkubeError(f"helm rollback {release} failed: {error}") from error
+
     def current(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
     ) -> Release | None:

@@ -78,3 +78,12 @@ def load_configuration(kubeconfig: Path | None = None) -> client.Configuration:
 def clients(kubeconfig: Path | None = None) -> KubeClients:
     """API clients for the cluster ``kubeconfig`` names (see the module docstring for fallbacks)."""
     return KubeClients.from_api_client(client.ApiClient(load_configuration(kubeconfig)))
+
+
+def stream_api(core: client.CoreV1Api) -> client.CoreV1Api:
+    """A CoreV1Api on its own connection, for exec and port-forward streams.
+
+    The client library opens those streams by swapping the ApiClient's request method for the
+    duration of the call; on a shared client that swap would hijack other threads' requests.
+    """
+    return client.CoreV1Api(client.ApiClient(core.api_client.configuration))

@@ -58,9 +58,7 @@ def task_log(
             f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task_id)}"
         )
         attempt = max(int(instance.get("try_number") or 1), 1)
-        return api.text(
-            f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task_id)}/logs/{attempt}"
-        )
+        return api.task_log(dag_id, run_id, task_id, attempt)
 
 
 def read(

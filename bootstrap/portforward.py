@@ -17,6 +17,8 @@ from typing import Any
 
 from kubernetes.stream import portforward
 
+from bootstrap import kube
+
 log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 
@@ -44,6 +46,7 @@ def _relay(local: socket.socket, remote: Any) -> None:
 @contextmanager
 def forward(core_api: Any, *, namespace: str, pod: str, port: int) -> Iterator[str]:
     """Yield ``http://127.0.0.1:<local port>``, forwarded to ``port`` of ``pod``."""
+    core = kube.stream_api(core_api)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -61,7 +64,7 @@ def forward(core_api: Any, *, namespace: str, pod: str, port: int) -> Iterator[s
                 return
             try:
                 stream = portforward(
-                    core_api.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
+                    core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port)
                 )
                 remote = stream.socket(port)
             except Exception as error:  # the API refused: drop this connection, keep listening

@@ -61,9 +61,9 @@ def api_server_pod(clients: kube.KubeClients, release: str, namespace: str) -> s
     """A ready api-server pod of the release."""
     selector = f"app.kubernetes.io/instance={release},app.kubernetes.io/component=api-server"
     for pod in clients.core.list_namespaced_pod(namespace, label_selector=selector).items:
-        if pod.status.phase == "Running" and all(
-            c.ready for c in pod.status.container_statuses or []
-        ):
+        if pod.metadata.deletion_timestamp is not None or pod.status.phase != "Running":
+            continue
+        if all(c.ready for c in pod.status.container_statuses or []):
             return str(pod.metadata.name)
     raise AirkubeError(
         f"no ready api-server pod of release {release!r} in namespace {namespace!r}",
@@ -96,8 +96,22 @@ def connected_api(clients: kube.KubeClients, settings: SmokeSettings) -> Iterato
     username, password = admin_credentials(clients, settings)
     with portforward.forward(clients.core, namespace=settings.namespace, pod=pod, port=8080) as url:
         api = AirflowApi(url)
-        api.login(username, password)
+        _login(api, username, password)
         yield api
+
+
+def _login(api: AirflowApi, username: str, password: str, attempts: int = 10) -> None:
+    # A freshly rolled api-server can drop the first connections while it warms up.
+    for attempt in range(1, attempts + 1):
+        try:
+            api.login(username, password)
+            return
+        except ApiError:
+            raise
+        except AirkubeError:
+            if attempt == attempts:
+                raise
+            time.sleep(3)
 
 
 def wait_for_dag(

@@ -1,0 +1,69 @@
+"""One Airflow release on the local cluster, shared by the e2e tests of this folder.
+
+The images are built with the project's DAGs plus the test DAGs of ``dags/`` here baked in;
+the release is installed once per session (an upgrade in place on warm runs). Tests observe
+Airflow through its REST API and the task pods through the Kubernetes API.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+import pytest
+
+from bootstrap import cluster, deploy, docker, helm, images, smoke, tools
+from bootstrap.airflow_api import AirflowApi
+from bootstrap.errors import AirkubeError
+from bootstrap.kube import KubeClients
+from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, base_values, merged_dag_folder
+
+
+@pytest.fixture(scope="session")
+def helm_on_cluster() -> helm.Helm:
+    return helm.Helm(tools.ensure_go_tool(tools.HELM))
+
+
+@pytest.fixture(scope="session")
+def built_images(local_cluster: cluster.ClusterInfo) -> dict[str, str]:
+    try:
+        docker.ensure_engine()
+        built = images.build_images(
+            ["airflow", "postgres"], images.BuildOptions(dags_dir=merged_dag_folder())
+        )
+        images.load_into_cluster([image.reference for image in built])
+    except AirkubeError as error:
+        pytest.fail(f"the e2e images could not be built or loaded: {error}", pytrace=False)
+    return {image.name: image.reference for image in built}
+
+
+@pytest.fixture(scope="session")
+def settings(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
+    return deploy.DeploySettings(
+        release=RELEASE,
+        namespace=NAMESPACE,
+        timeout=datetime.timedelta(minutes=15),
+        kubeconfig=local_cluster.kubeconfig,
+    )
+
+
+@pytest.fixture(scope="session")
+def release(
+    helm_on_cluster: helm.Helm, built_images: dict[str, str], settings: deploy.DeploySettings
+) -> deploy.DeployResult:
+    try:
+        return deploy.deploy(helm_on_cluster, base_values(built_images), settings)
+    except AirkubeError as error:
+        pytest.fail(f"the chart did not become ready on the local cluster: {error}", pytrace=False)
+
+
+@pytest.fixture
+def api(
+    release: deploy.DeployResult, kube: KubeClients, settings: deploy.DeploySettings
+) -> Iterator[AirflowApi]:
+    """An authenticated REST client, port-forwarded to the api-server pod that is ready now."""
+    smoke_settings = smoke.SmokeSettings(
+        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
+    )
+    with smoke.connected_api(kube, smoke_settings) as client:
+        yield client

@@ -1,0 +1,76 @@
+"""Constants and plain helpers of the Airflow e2e tests (the fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kubernetes.stream import stream
+
+from bootstrap import deploy, paths, smoke, values
+from bootstrap.airflow_api import AirflowApi
+from bootstrap.kube import KubeClients, stream_api
+
+RELEASE = "e2e"
+NAMESPACE = "airkube-e2e"
+TEST_DAGS = Path(__file__).parent / "dags"
+# A named template the test DAGs select with executor_config.
+PROBE_TEMPLATE = {
+    "labels": {"airkube.io/probe": "yes"},
+    "env": [{"name": "PROBE_TEMPLATE", "value": "probe"}],
+}
+
+
+def merged_dag_folder() -> Path:
+    """The project's DAGs and the test DAGs in one folder, as the image bakes them."""
+    folder = paths.cache_dir() / "e2e" / "dags"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(paths.DAGS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for dag in TEST_DAGS.glob("*.py"):
+        shutil.copy2(dag, folder / dag.name)
+    return folder
+
+
+def base_values(built: dict[str, str]) -> dict[str, Any]:
+    return values.merge(
+        values.load_file(paths.VALUES_DIR / "local.yaml"),
+        deploy.image_values(built),
+        {"dags": {"mode": "image"}, "workers": {"podTemplates": {"probe": PROBE_TEMPLATE}}},
+    )
+
+
+def run(api: AirflowApi, dag_id: str, minutes: float = 10) -> smoke.SmokeResult:
+    """Trigger ``dag_id`` and wait for its end; the result says which pod ran each task."""
+    return smoke.run_dag(api, dag_id, timeout=datetime.timedelta(minutes=minutes))
+
+
+def exec_in(kube: KubeClients, pod: str, container: str, command: list[str]) -> str:
+    """Run a command in a container through the Kubernetes API; its stdout."""
+    return str(
+        stream(
+            stream_api(kube.core).connect_get_namespaced_pod_exec,
+            pod,
+            NAMESPACE,
+            container=container,
+            command=command,
+            stdout=True,
+            stderr=False,
+            stdin=False,
+            tty=False,
+        )
+    )
+
+
+def component_pods(kube: KubeClients, component: str) -> list[Any]:
+    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component={component}"
+    return [
+        pod
+        for pod in kube.core.list_namespaced_pod(NAMESPACE, label_selector=selector).items
+        if pod.metadata.deletion_timestamp is None
+    ]
+
+
+def task_pods(kube: KubeClients, dag_id: str) -> list[Any]:
+    return list(kube.core.list_namespaced_pod(NAMESPACE, label_selector=f"dag_id={dag_id}").items)

@@ -1,0 +1,156 @@
+"""The chart on the real cluster: ready, the smoke DAG runs task by task in its own pod, RBAC
+holds, `helm test` passes, task logs outlive their pods."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import watch
+
+from bootstrap import cluster, deploy, helm
+from bootstrap.airflow_api import AirflowApi
+from bootstrap.kube import KubeClients
+from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, run, task_pods
+
+SMOKE = "airkube_smoke"
+LABEL = "kubernetes_executor=True"
+
+
+@dataclass
+class PodObserver:
+    """Records every task pod the executor creates while it runs, from a watch on the API."""
+
+    kube: KubeClients
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _record(self, pod: Any) -> None:
+        self.seen.setdefault(
+            pod.metadata.name,
+            {
+                "labels": dict(pod.metadata.labels or {}),
+                "containers": [c.name for c in pod.spec.containers],
+                "env": {e.name: e.value for e in pod.spec.containers[0].env or []},
+            },
+        )
+
+    def _watch(self) -> None:
+        listing = self.kube.core.list_namespaced_pod(NAMESPACE, label_selector=LABEL)
+        version = listing.metadata.resource_version
+        while not self._stop.is_set():
+            for event in watch.Watch().stream(
+                self.kube.core.list_namespaced_pod,
+                NAMESPACE,
+                label_selector=LABEL,
+                resource_version=version,
+                timeout_seconds=2,
+            ):
+                self._record(event["object"])
+                version = event["object"].metadata.resource_version
+
+    def __enter__(self) -> PodObserver:
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def wait_gone(kube: KubeClients, dag_id: str, names: set[str], seconds: float = 120) -> set[str]:
+    deadline = time.monotonic() + seconds
+    left = names
+    while time.monotonic() < deadline:
+        left = {p.metadata.name for p in task_pods(kube, dag_id)} & names
+        if not left:
+            break
+        time.sleep(2)
+    return left
+
+
+def test_every_component_should_be_ready(release: deploy.DeployResult) -> None:
+    names = {state.name for state in release.components}
+    for component in ("api-server", "scheduler", "dag-processor", "triggerer", "postgresql"):
+        assert f"{RELEASE}-{component}" in names, f"{component} missing from {sorted(names)}"
+    assert all(state.ready for state in release.components), release.components
+    notes = release.release.notes
+    assert f"port-forward svc/{RELEASE}-api-server 8080:8080" in notes, notes
+    assert f"get secret {RELEASE}-admin" in notes, notes
+
+
+def test_smoke_dag_should_run_each_task_in_its_own_pod(api: AirflowApi, kube: KubeClients) -> None:
+    with PodObserver(kube) as observer:
+        result = run(api, SMOKE)
+    states = {t.task_id: t.state for t in result.tasks}
+    assert result.succeeded, f"smoke run {result.run_id} ended {result.state}: {states}"
+    pods = [t.pod for t in result.tasks]
+    assert all(pods) and len(set(pods)) == len(pods), f"each task should run in its own pod: {pods}"
+    run_pods = {
+        name: info for name, info in observer.seen.items() if info["labels"].get("dag_id") == SMOKE
+    }
+    assert set(pods) <= set(run_pods), (
+        f"pods Airflow reports {pods} were not all seen via the API: {sorted(run_pods)}"
+    )
+    for name, info in run_pods.items():
+        assert info["containers"][0] == "base", (
+            f"{name}: first container is {info['containers'][0]}"
+        )
+        assert info["labels"].get("app.kubernetes.io/component") == "worker", name
+    override = next(
+        info for info in run_pods.values() if info["labels"].get("task_id") == "with_pod_override"
+    )
+    assert override["env"].get("AIRKUBE_SMOKE_OVERRIDE") == "applied"
+    left = wait_gone(kube, SMOKE, set(pods))
+    assert not left, f"task pods were not deleted after success: {sorted(left)}"
+
+
+def test_task_logs_should_outlive_their_pods(api: AirflowApi, kube: KubeClients) -> None:
+    result = run(api, SMOKE)
+    assert result.succeeded, result
+    task = next(t for t in result.tasks if t.task_id == "parallel_0")
+    assert not wait_gone(kube, SMOKE, {task.pod}), f"pod {task.pod} still exists"
+    log = api.task_log(SMOKE, result.run_id, "parallel_0", task.try_number)
+    assert f"task 0 ran in pod {task.pod}" in log, (
+        f"the task's own output is missing from its log:\n{log[-2000:]}"
+    )
+
+
+def test_rbac_should_hold(release: deploy.DeployResult, kube: KubeClients) -> None:
+    def allowed(account: str, verb: str, resource: str) -> bool:
+        review = kube.authorization.create_subject_access_review(
+            {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SubjectAccessReview",
+                "spec": {
+                    "user": f"system:serviceaccount:{NAMESPACE}:{account}",
+                    "resourceAttributes": {
+                        "namespace": NAMESPACE,
+                        "verb": verb,
+                        "resource": resource,
+                    },
+                },
+            }
+        )
+        return bool(review.status.allowed)
+
+    scheduler = f"{RELEASE}-scheduler"
+    for verb in ("create", "watch", "delete", "patch"):
+        assert allowed(scheduler, verb, "pods"), f"scheduler cannot {verb} pods"
+    assert not allowed(scheduler, "get", "secrets"), "scheduler can read Secrets"
+    assert not allowed(scheduler, "list", "secrets"), "scheduler can list Secrets"
+    worker = f"{RELEASE}-worker"
+    assert not allowed(worker, "create", "pods"), "task pods' ServiceAccount can create pods"
+    assert not allowed(worker, "get", "secrets"), "task pods' ServiceAccount can read Secrets"
+
+
+def test_helm_test_should_pass(
+    release: deploy.DeployResult, helm_on_cluster: helm.Helm, local_cluster: cluster.ClusterInfo
+) -> None:
+    output = helm_on_cluster.test(
+        release=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig
+    )
+    assert output.count("Succeeded") >= 2, output
