@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
 from bootstrap.errors import AirkubeError
+
+GET_ATTEMPTS = 4
 
 
 class AirflowApi:
@@ -27,15 +30,23 @@ class AirflowApi:
             request.add_header("Content-Type", "application/json")
         if auth and self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                text = response.read().decode()
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode(errors="replace")[:500]
-            raise ApiError(error.code, f"{method} {path} -> HTTP {error.code}: {detail}") from error
-        except (urllib.error.URLError, OSError) as error:
-            raise AirkubeError(f"{method} {self.base_url}{path} failed: {error}") from error
-        return json.loads(text) if text else None
+        # A port-forwarded connection can drop; reads are safe to send again, writes are not.
+        attempts = GET_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    text = response.read().decode()
+                return json.loads(text) if text else None
+            except urllib.error.HTTPError as error:
+                detail = error.read().decode(errors="replace")[:500]
+                raise ApiError(
+                    error.code, f"{method} {path} -> HTTP {error.code}: {detail}"
+                ) from error
+            except (urllib.error.URLError, OSError) as error:
+                if attempt == attempts:
+                    raise AirkubeError(f"{method} {self.base_url}{path} failed: {error}") from error
+                time.sleep(attempt)
+        raise AssertionError("unreachable")
 
     def login(self, username: str, password: str) -> None:
         """Exchange the user's credentials for an API token (FAB and simple auth managers)."""

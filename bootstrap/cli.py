@@ -527,10 +527,12 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         return 0
 
     def down_command(args: argparse.Namespace) -> int:
-        removed = _helm().uninstall(
+        from bootstrap import deploy
+
+        settings = deploy.DeploySettings(
             release=args.release, namespace=args.namespace, kubeconfig=_kubeconfig(args)
         )
-        if removed:
+        if deploy.remove(_helm(), settings):
             print(
                 f"release {args.release} removed; kept: its Secrets and the Postgres data volume "
                 "(delete the namespace to remove everything)"

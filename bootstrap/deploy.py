@@ -117,8 +117,17 @@ def _rollout_state(kind: str, workload: Any, pods: list[Any]) -> ComponentState:
         problem = _pod_problem(pod)
         if problem:
             return ComponentState(kind, name, False, problem, failing_pod=pod.metadata.name)
-    done = current and ready >= want and updated >= want
-    return ComponentState(kind, name, done, f"{ready}/{want} ready")
+    # Rolled out, as `kubectl rollout status` means it: every pod is of the new revision (no old
+    # pod still serving, about to be replaced) and ready.
+    total = status.replicas or 0
+    if kind == "StatefulSet":
+        same_revision = status.current_revision == status.update_revision
+    else:
+        same_revision = total <= updated
+    done = current and same_revision and updated >= want and ready >= want
+    rolling = "" if same_revision or not current else f", {updated} updated"
+    detail = f"{ready}/{want} ready{rolling}"
+    return ComponentState(kind, name, done, detail)
 
 
 def _job_state(job: Any, pods: list[Any]) -> ComponentState:
@@ -255,3 +264,40 @@ def deploy(
         clients, settings.release, settings.namespace, timeout=remaining, on_change=on_change
     )
     return DeployResult(release=release, components=states, seconds=time.monotonic() - started)
+
+
+# Pods of a release that Helm does not own: task pods the executor kept (failed tasks, with
+# delete_worker_pods_on_failure off) and `helm test` pods. Left behind, they would pin the
+# release's volumes.
+LEFTOVER_COMPONENTS = ("worker", "test")
+
+
+def remove(client: helm.Helm, settings: DeploySettings) -> bool:
+    """Uninstall the release and delete its leftover task and test pods; Secrets marked to be
+    kept and the database volume stay. False when the release was not installed."""
+    clients = kube.clients(settings.kubeconfig)
+    components = ",".join(LEFTOVER_COMPONENTS)
+    selector = (
+        f"app.kubernetes.io/instance={settings.release},"
+        f"app.kubernetes.io/component in ({components})"
+    )
+    for namespace in _worker_namespaces(clients, settings):
+        clients.core.delete_collection_namespaced_pod(
+            namespace, label_selector=selector, grace_period_seconds=0
+        )
+    return client.uninstall(
+        release=settings.release,
+        namespace=settings.namespace,
+        kubeconfig=settings.kubeconfig,
+        timeout=settings.timeout,
+    )
+
+
+def _worker_namespaces(clients: kube.KubeClients, settings: DeploySettings) -> list[str]:
+    """The release namespace and every namespace holding a pod-launcher Role of the release."""
+    found = {settings.namespace}
+    roles = clients.rbac.list_role_for_all_namespaces(
+        label_selector=f"app.kubernetes.io/instance={settings.release},app.kubernetes.io/component=scheduler"
+    )
+    found.update(role.metadata.namespace for role in roles.items)
+    return sorted(found)

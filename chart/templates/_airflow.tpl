@@ -106,7 +106,8 @@ Usage: {{ include "airkube.airflow.logsClaim" . }}
 airkube.airflow.volumes: volumes of an Airflow pod. .dags says whether it reads DAG files,
 .podTemplates whether it mounts the worker pod templates (the scheduler), .writableRoot whether
 its root filesystem is writable (task pods), .simpleAuth whether it holds the simple auth
-manager's password file (the api-server).
+manager's password file (the api-server), .ephemeralLogs keeps the logs claim out (pods that
+outlive the release, like `helm test` pods, must not pin it).
 Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extra" .Values.dagProcessor.extraVolumes) | nindent 8 }}
 */}}
 {{- define "airkube.airflow.volumes" -}}
@@ -120,7 +121,7 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
   emptyDir: {}
 {{- end }}
 - name: logs
-{{- if $v.logs.persistence.enabled }}
+{{- if and $v.logs.persistence.enabled (not .ephemeralLogs) }}
   persistentVolumeClaim:
     claimName: {{ include "airkube.airflow.logsClaim" $ctx }}
 {{- else }}

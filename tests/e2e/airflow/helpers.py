@@ -47,20 +47,27 @@ def run(api: AirflowApi, dag_id: str, minutes: float = 10) -> smoke.SmokeResult:
 
 
 def exec_in(kube: KubeClients, pod: str, container: str, command: list[str]) -> str:
-    """Run a command in a container through the Kubernetes API; its stdout."""
-    return str(
-        stream(
-            stream_api(kube.core).connect_get_namespaced_pod_exec,
-            pod,
-            NAMESPACE,
-            container=container,
-            command=command,
-            stdout=True,
-            stderr=False,
-            stdin=False,
-            tty=False,
-        )
+    """Run a command in a container through the Kubernetes API; its stdout, as printed.
+
+    The session is read raw: with preloaded content the client would parse JSON output and hand
+    back its Python repr.
+    """
+    session = stream(
+        stream_api(kube.core).connect_get_namespaced_pod_exec,
+        pod,
+        NAMESPACE,
+        container=container,
+        command=command,
+        stdout=True,
+        stderr=True,
+        stdin=False,
+        tty=False,
+        _preload_content=False,
     )
+    session.run_forever(timeout=300)
+    output = str(session.read_stdout() or "")
+    session.close()
+    return output
 
 
 def component_pods(kube: KubeClients, component: str) -> list[Any]:
