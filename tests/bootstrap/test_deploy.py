@@ -38,7 +38,9 @@ def pod_waiting(reason: str, restarts: int = 0, message: str = "") -> k8s.V1Pod:
         image_id="",
         ready=False,
         restart_count=restarts,
-        state=k8s.V1ContainerState(waiting=k8s.V1ContainerStateWaiting(reason=reason, message=message)),
+        state=k8s.V1ContainerState(
+            waiting=k8s.V1ContainerStateWaiting(reason=reason, message=message)
+        ),
     )
     return k8s.V1Pod(status=k8s.V1PodStatus(container_statuses=[status]))
 
