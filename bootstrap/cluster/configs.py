@@ -98,6 +98,7 @@ def render_all(
         dns_ip=net.dns_ip,
         resolv_conf=layout.config / "resolv.conf",
         node_pod_cidr=net.node_pod_cidr,
+        pod_logs_dir=layout.pod_logs,
     )
     files[layout.config / "kube-proxy.yaml"] = render(
         "kube-proxy-config.yaml.j2",

@@ -74,12 +74,26 @@ def running_pid(daemon: Daemon) -> int | None:
     return pid
 
 
+def _recorded_argv(daemon: Daemon) -> list[str] | None:
+    try:
+        argv = json.loads(daemon.pid_file.read_text()).get("argv")
+    except (FileNotFoundError, ValueError):
+        return None
+    return list(argv) if isinstance(argv, list) else None
+
+
 def start(daemon: Daemon) -> int:
-    """Start ``daemon`` in its own session unless it already runs; return its pid."""
+    """Start ``daemon`` in its own session unless it already runs; return its pid.
+
+    A daemon running with another command line (a new pin, a changed flag) is restarted.
+    """
     pid = running_pid(daemon)
-    if pid is not None:
+    if pid is not None and _recorded_argv(daemon) == list(daemon.argv):
         log.debug("%s already running (pid %d)", daemon.name, pid)
         return pid
+    if pid is not None:
+        log.info("%s command line changed; restarting it", daemon.name)
+        stop(daemon)
     daemon.pid_file.unlink(missing_ok=True)
     daemon.log_file.parent.mkdir(parents=True, exist_ok=True)
     daemon.pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +115,8 @@ def start(daemon: Daemon) -> int:
         except OSError as error:
             raise AirkubeError(f"cannot start {daemon.name}: {error}") from error
     start_time = _start_time(process.pid)
-    daemon.pid_file.write_text(json.dumps({"pid": process.pid, "start_time": start_time}) + "\n")
+    record = {"pid": process.pid, "start_time": start_time, "argv": list(daemon.argv)}
+    daemon.pid_file.write_text(json.dumps(record) + "\n")
     return process.pid
 
 

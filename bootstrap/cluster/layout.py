@@ -123,6 +123,10 @@ class ClusterLayout:
         return self.data / "kubelet"
 
     @property
+    def pod_logs(self) -> Path:
+        return self.data / "pod-logs"
+
+    @property
     def cni_ipam_dir(self) -> Path:
         return self.data / "cni-ipam"
 

@@ -8,14 +8,17 @@ mounts and addresses are cleared before anything starts again.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import bootstrap
 from bootstrap.cluster import apt, daemons, gobuild, leftovers, network
@@ -118,6 +121,11 @@ def kubeconfig_path(layout: ClusterLayout | None = None) -> Path:
     return (layout or ClusterLayout.default()).admin_kubeconfig
 
 
+def kubectl_path(layout: ClusterLayout | None = None) -> Path:
+    """The kubectl built with the cluster (same version as the server)."""
+    return _binaries(layout or ClusterLayout.default()).kubernetes / "kubectl"
+
+
 def _binaries(layout: ClusterLayout) -> Binaries:
     """Where the pinned builds live (whether or not they are built yet)."""
     return Binaries(
@@ -135,13 +143,20 @@ def _components(
     admin = pki.pair("admin")
     etcd_client = pki.pair("etcd-healthcheck-client")
 
-    def daemon(name: str, argv: list[str], **extra: object) -> daemons.Daemon:
+    def daemon(
+        name: str,
+        argv: list[str],
+        *,
+        extra_path: tuple[Path, ...] = (),
+        extra_env: tuple[tuple[str, str], ...] = (),
+    ) -> daemons.Daemon:
         return daemons.Daemon(
             name=name,
             argv=tuple(argv),
             log_file=layout.logs / f"{name}.log",
             pid_file=layout.pids / f"{name}.pid",
-            **extra,  # type: ignore[arg-type]
+            extra_path=extra_path,
+            extra_env=extra_env,
         )
 
     def http(probe: Probe) -> Callable[[], tuple[bool, str]]:
@@ -163,10 +178,20 @@ def _components(
             str(layout.kubeconfig_for("storage-provisioner")),
             "--root",
             str(layout.volumes),
+            "--heartbeat",
+            str(layout.pids / "storage-provisioner.heartbeat"),
         ],
         extra_env=(("PYTHONPATH", str(package_root)),),
     )
-    provisioner_pid = lambda: daemons.running_pid(provisioner)  # noqa: E731
+
+    def provisioner_probe() -> tuple[bool, str]:
+        heartbeat = layout.pids / "storage-provisioner.heartbeat"
+        try:
+            age = time.time() - heartbeat.stat().st_mtime
+        except FileNotFoundError:
+            return False, "no reconcile pass yet"
+        return age < 15, f"last pass {age:.0f} s ago"
+
     return {
         "containerd": _Component(
             daemon(
@@ -221,8 +246,8 @@ def _components(
         ),
         "storage-provisioner": _Component(
             provisioner,
-            lambda: (True, "running") if provisioner_pid() else (False, "not running"),
-            10,
+            provisioner_probe,
+            30,
         ),
     }
 
@@ -305,12 +330,38 @@ def _wait_node_ready(layout: ClusterLayout, timeout: float = 120) -> None:
     wait_until(f"node {NODE_NAME}", ready, timeout=timeout, interval=0.5)
 
 
+@contextlib.contextmanager
+def _exclusive(layout: ClusterLayout) -> Iterator[None]:
+    """One ``up`` or ``down`` at a time: test sessions and users may call them concurrently."""
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with (layout.root / ".lock").open("w") as lock:
+        if not _try_lock(lock):
+            log.info("waiting for another airkube cluster command to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def up(layout: ClusterLayout | None = None, net: ClusterNetwork | None = None) -> ClusterInfo:
     """Build what is missing, start what is not running, and wait for a Ready node."""
-    started = time.monotonic()
     layout = layout or ClusterLayout.default()
-    net = net or ClusterNetwork()
     _require_root()
+    with _exclusive(layout):
+        return _up(layout, net or ClusterNetwork())
+
+
+def _up(layout: ClusterLayout, net: ClusterNetwork) -> ClusterInfo:
+    started = time.monotonic()
     _ensure_prerequisites()
     bins = build(layout)
     pki = ensure_pki(layout, net)
@@ -357,10 +408,13 @@ def _restart_changed(
     """A changed config only takes effect after a restart of the component that reads it."""
     readers = {
         "containerd": [layout.config / "containerd.toml"],
+        "kube-controller-manager": [layout.kubeconfig_for("controller-manager")],
+        "kube-scheduler": [layout.kubeconfig_for("scheduler")],
         "kubelet": [layout.config / "kubelet.yaml", layout.kubeconfig_for("kubelet")],
         "kube-proxy": [layout.config / "kube-proxy.yaml", layout.kubeconfig_for("kube-proxy")],
         "coredns": [layout.config / "Corefile", layout.kubeconfig_for("coredns")],
     }
+    readers["storage-provisioner"] = [layout.kubeconfig_for("storage-provisioner")]
     for name, paths in readers.items():
         if any(path in changed for path in paths) and daemons.running_pid(components[name].daemon):
             log.info("%s configuration changed; restarting it", name)
@@ -379,8 +433,12 @@ def _remove_containers(ctr: Path, socket: Path) -> None:
 def down(layout: ClusterLayout | None = None, net: ClusterNetwork | None = None) -> list[str]:
     """Stop every component ``up`` started and remove its host plumbing; data is kept."""
     layout = layout or ClusterLayout.default()
-    net = net or ClusterNetwork()
     _require_root()
+    with _exclusive(layout):
+        return _down(layout, net or ClusterNetwork())
+
+
+def _down(layout: ClusterLayout, net: ClusterNetwork) -> list[str]:
     bins = _binaries(layout)
     components = _components(layout, net, bins)
     stopped = []

@@ -114,10 +114,24 @@ def tear_down(layout: ClusterLayout, net: ClusterNetwork) -> None:
     if _address_present(net):
         run(["ip", "addr", "del", f"{net.node_ip}/32", "dev", "lo"])
     state = _load_state(layout)
-    for name, value in dict(state.get("sysctls", {})).items():  # type: ignore[call-overload]
-        if value is not None and read_sysctl(name) != value:
-            write_sysctl(name, value)
+    recorded: dict[str, str | None] = dict(state.get("sysctls") or {})  # type: ignore[call-overload]
+    # Another bridge (a container engine's, say) may rely on forwarding since we turned it
+    # on; switching it off under that engine would cut its containers off.
+    if not other_bridges(run(["ip", "-o", "link", "show", "type", "bridge"]).stdout):
+        for name, value in recorded.items():
+            if value is not None and read_sysctl(name) != value:
+                write_sysctl(name, value)
     layout.state_file.unlink(missing_ok=True)
+
+
+def other_bridges(ip_link_output: str) -> list[str]:
+    """Bridge devices on the host that are not the cluster's (pure)."""
+    names = [
+        line.split(":")[1].strip().split("@")[0]
+        for line in ip_link_output.splitlines()
+        if ":" in line
+    ]
+    return [name for name in names if name != CNI_BRIDGE]
 
 
 def _remove_leftover_chains() -> None:

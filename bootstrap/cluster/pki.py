@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -50,7 +50,6 @@ class ClusterPki:
     """Paths of every certificate and key the components are started with."""
 
     root: Path
-    leaves: dict[str, Pair] = field(default_factory=dict)
 
     @property
     def ca(self) -> Pair:

@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubeconfig", type=Path, required=True)
     parser.add_argument("--root", type=Path, required=True, help="folder that holds the volumes")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
+    parser.add_argument("--heartbeat", type=Path, help="file touched after each good pass")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -156,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         try:
             provisioner.reconcile()
+            if args.heartbeat:
+                args.heartbeat.touch()
         except Exception:  # keep serving: the apiserver may restart under us
             log.exception("reconcile failed; retrying")
         time.sleep(args.interval)

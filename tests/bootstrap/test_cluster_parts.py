@@ -14,7 +14,8 @@ from bootstrap.cluster.gobuild import build_argv, go_binary_name
 from bootstrap.cluster.images import import_argv, toolbox_spec
 from bootstrap.cluster.layout import PROVISIONER_NAME, ClusterLayout, ClusterNetwork
 from bootstrap.cluster.leftovers import is_our_shim, mounts_under
-from bootstrap.cluster.network import containment_rules
+from bootstrap.cluster.lifecycle import can_lower_oom_scores, is_cgroup_v1
+from bootstrap.cluster.network import containment_rules, other_bridges
 from bootstrap.cluster.oci import ImageFile, ImageSpec, write_image_archive
 from bootstrap.cluster.pki import ClusterPki, certificate_specs
 from bootstrap.cluster.provisioner import volume_for_claim, wants_volume
@@ -180,3 +181,22 @@ def test_cli_should_offer_the_cluster_actions() -> None:
 def test_go_binary_name_should_skip_the_major_version_suffix() -> None:
     assert go_binary_name("go.etcd.io/etcd/server/v3") == "server", "go names it after 'server'"
     assert go_binary_name("github.com/coredns/coredns") == "coredns", "plain last element"
+
+
+def test_oom_score_capability_should_be_read_from_the_effective_set() -> None:
+    assert can_lower_oom_scores("CapEff:\t000001ffffffffff\n"), "all capabilities"
+    assert not can_lower_oom_scores("CapEff:\t000001fffeffffff\n"), "CAP_SYS_RESOURCE missing"
+
+
+def test_cgroup_version_should_follow_the_unified_hierarchy_marker(tmp_path: Path) -> None:
+    assert is_cgroup_v1(tmp_path), "no cgroup.controllers file: v1"
+    (tmp_path / "cgroup.controllers").write_text("cpu memory\n")
+    assert not is_cgroup_v1(tmp_path), "cgroup.controllers present: v2"
+
+
+def test_forwarding_is_left_on_while_another_bridge_exists() -> None:
+    listed = (
+        "5: airkube-cni0: <BROADCAST,MULTICAST,UP> mtu 1500\n"
+        "7: docker0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500\n"
+    )
+    assert other_bridges(listed) == ["docker0"], "the cluster's own bridge does not count"

@@ -6,10 +6,8 @@ cannot come up the tests fail with the reason; they are never skipped.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,21 +15,6 @@ from bootstrap import cluster
 from bootstrap.cluster.images import TOOLBOX_IMAGE, build_toolbox_archive
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients, clients
-
-T = TypeVar("T")
-
-
-def wait_for(
-    what: str, probe: Callable[[], T | None], *, timeout: float = 120, interval: float = 0.5
-) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,41 @@ RBAC, and a restart that keeps everything."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
 import time
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
 from bootstrap import cluster
+from bootstrap.cluster.layout import ClusterLayout
+from bootstrap.cluster.network import containment_rules
 from bootstrap.cluster.versions import KUBERNETES
 from bootstrap.kube import KubeClients, clients
-from tests.e2e.conftest import wait_for
 
 pytestmark = pytest.mark.cluster
+
+T = TypeVar("T")
+
+
+def wait_for(
+    what: str, probe: Callable[[], T | None], *, timeout: float = 120, interval: float = 0.5
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def pod(name: str, image: str, script: str, **spec: Any) -> dict[str, Any]:
@@ -158,7 +182,8 @@ def test_service_is_reachable_by_dns_name_and_dns_stays_inside(
     # and nc needs no lookup at all.
     name = f"web.{namespace}.svc.cluster.local"
     script = (
-        f"address=$(nslookup {name} | awk '/^Name:/ {{found=1}} found && /^Address/ {{print $2}}'); "
+        f"address=$(nslookup {name} | "
+        "awk '/^Name:/ {found=1} found && /^Address/ {print $2}'); "
         'echo "resolved=$address"; '
         'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$address" 80 && '
         "if nslookup -timeout=2 example.com >/dev/null 2>&1; "
@@ -169,6 +194,29 @@ def test_service_is_reachable_by_dns_name_and_dns_stays_inside(
     assert any(line.startswith("resolved=10.96.") for line in lines), f"no Service IP: {logs!r}"
     assert "served-by-web" in lines, f"the Service did not answer by its DNS name: {logs!r}"
     assert "CONTAINED" in lines, f"cluster DNS resolved a name outside the cluster: {logs!r}"
+
+
+def test_pods_reach_the_api_server_through_the_kubernetes_service(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    # The KubernetesExecutor's scheduler launches worker pods through this address.
+    service_ip = kube.core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
+    script = f"echo | nc -w 3 {service_ip} 443 >/dev/null && echo reachable"
+    logs = run_to_completion(kube, namespace, pod("api-client", toolbox_image, script))
+    assert logs.strip() == "reachable", f"{service_ip}:443 is not reachable from a pod: {logs!r}"
+
+
+def test_pod_traffic_to_other_machines_is_refused_on_this_one(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    # Check the refusing rule is in place first, so this test never sends a packet out.
+    for rule in containment_rules(cluster.ClusterNetwork()):
+        present = subprocess.run(["iptables", "-w", "5", "-C", rule.chain, *rule.spec], check=False)
+        assert present.returncode == 0, f"containment rule missing: {rule}"
+    # 198.51.100.0/24 is reserved for documentation: nothing real answers there anyway.
+    script = "nc -w 2 198.51.100.1 80 </dev/null 2>&1; echo rc=$?"
+    logs = run_to_completion(kube, namespace, pod("egress", toolbox_image, script))
+    assert "Network is unreachable" in logs, f"traffic to another machine was not refused: {logs!r}"
 
 
 def test_read_write_many_volume_is_shared_between_pods(
@@ -193,6 +241,26 @@ def test_read_write_many_volume_is_shared_between_pods(
         "shared", namespace
     ).status.access_modes
     assert modes == ["ReadWriteMany"], f"bound with access modes {modes}"
+
+
+def test_deleting_a_claim_deletes_its_volume_and_folder(kube: KubeClients, namespace: str) -> None:
+    kube.core.create_namespaced_persistent_volume_claim(namespace, pvc("scratch", "ReadWriteOnce"))
+    wait_bound(kube, namespace, "scratch")
+    claim = kube.core.read_namespaced_persistent_volume_claim("scratch", namespace)
+    volume = kube.core.read_persistent_volume(claim.spec.volume_name)
+    folder = Path(volume.spec.host_path.path)
+    assert folder.is_dir(), f"the volume's folder {folder} does not exist"
+    kube.core.delete_namespaced_persistent_volume_claim("scratch", namespace)
+
+    def volume_gone() -> bool:
+        try:
+            kube.core.read_persistent_volume(claim.spec.volume_name)
+        except ApiException as error:
+            return error.status == 404
+        return False
+
+    wait_for(f"volume {claim.spec.volume_name} to be deleted", volume_gone, timeout=60)
+    assert not folder.exists(), f"the folder {folder} outlived its volume"
 
 
 def test_rbac_denies_a_service_account_until_it_has_a_role(
@@ -272,6 +340,22 @@ def test_down_then_up_brings_back_the_same_cluster_with_its_data(
         again, namespace, volume_pod("after", toolbox_image, "keep", "cat /data/file")
     )
     assert logs.strip() == "kept", f"the volume lost its data across down/up: {logs!r}"
+
+
+def test_up_recovers_after_every_component_crashed(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    for pid_file in ClusterLayout.default().pids.glob("*.pid"):
+        pid = json.loads(pid_file.read_text())["pid"]
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    time.sleep(1)
+    assert all(not item.healthy for item in cluster.status()), "a component survived SIGKILL"
+    info = cluster.up()
+    logs = run_to_completion(
+        clients(info.kubeconfig), namespace, pod("revived", toolbox_image, "echo alive")
+    )
+    assert logs.strip() == "alive", f"a pod after crash recovery printed {logs!r}"
 
 
 def test_second_up_is_fast_and_changes_nothing(local_cluster: cluster.ClusterInfo) -> None:
