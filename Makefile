@@ -52,12 +52,16 @@ test: $(STAMP) ## every test tier: chart, bootstrap, airflow, then the real clus
 
 ##@ Local cluster
 .PHONY: cluster-up
-cluster-up: $(STAMP) ## start the local single-node Kubernetes (built on first use)
+cluster-up: $(STAMP) ## start the local single-node Kubernetes (built from source on first use, ~20 min)
 	$(AIRKUBE) cluster up
 
 .PHONY: cluster-down
-cluster-down: $(STAMP) ## stop the local cluster and remove its network plumbing
+cluster-down: $(STAMP) ## stop the local cluster and remove its network plumbing (its data is kept)
 	$(AIRKUBE) cluster down
+
+.PHONY: cluster-status
+cluster-status: $(STAMP) ## the health of each local cluster component
+	$(AIRKUBE) cluster status
 
 ##@ Airflow
 .PHONY: up
@@ -67,7 +71,7 @@ up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, s
 
 .PHONY: image
 image: $(STAMP) ## build the images (DAGs baked in when MODE=image; LOAD=1 loads them into the local cluster)
-	$(AIRKUBE) image build --image all $(BAKE_DAGS) $(if $(LOAD),--load,)
+	$(AIRKUBE) image build --image all $(if $(filter git-sync,$(MODE)),--image git-sync,) $(BAKE_DAGS) $(if $(LOAD),--load,)
 
 .PHONY: deploy
 deploy: $(STAMP) ## helm upgrade --install with VALUES and wait until every component is ready

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import logging
 import re
 import tempfile
@@ -136,6 +137,27 @@ class Helm:
                 return self.runner(argv).stdout
             except AirkubeError as error:
                 raise _helm_error(error) from error
+
+    def install_notes(
+        self,
+        chart: Path,
+        values: Mapping[str, Any],
+        *,
+        release: str,
+        namespace: str,
+        kubeconfig: Path | None = None,
+    ) -> str:
+        """The install notes a release with these values would print (a client-side dry run)."""
+        with _values_file(values) as values_path:
+            argv = [self.binary, "install", release, str(chart), "--dry-run=client"]
+            argv += ["--namespace", namespace, "--values", str(values_path), "--output", "json"]
+            if kubeconfig:
+                argv += ["--kubeconfig", str(kubeconfig)]
+            try:
+                done = self.runner(argv)
+            except AirkubeError as error:
+                raise _helm_error(error) from error
+        return str(json.loads(done.stdout)["info"].get("notes", ""))
 
     def test(
         self,

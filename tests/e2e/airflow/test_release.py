@@ -10,7 +10,7 @@ from typing import Any
 
 from kubernetes import watch
 
-from bootstrap import cluster, deploy, helm
+from bootstrap import cluster, deploy, helm, paths
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.kube import KubeClients
 from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, run, task_pods
@@ -116,6 +116,25 @@ def test_task_logs_should_outlive_their_pods(api: AirflowApi, kube: KubeClients)
     log = api.task_log(SMOKE, result.run_id, "parallel_0", task.try_number)
     assert f"task 0 ran in pod {task.pod}" in log, (
         f"the task's own output is missing from its log:\n{log[-2000:]}"
+    )
+
+
+def test_notes_should_warn_when_task_logs_would_vanish(
+    helm_on_cluster: helm.Helm, local_cluster: cluster.ClusterInfo
+) -> None:
+    def notes(overrides: dict[str, Any]) -> str:
+        return helm_on_cluster.install_notes(
+            paths.CHART_DIR,
+            overrides,
+            release="notes",
+            namespace=NAMESPACE,
+            kubeconfig=local_cluster.kubeconfig,
+        )
+
+    assert "WARNING: task logs are neither" in notes({})
+    assert "WARNING" not in notes({"logs": {"persistence": {"enabled": True}}})
+    assert "WARNING" not in notes(
+        {"logs": {"remote": {"enabled": True, "baseFolder": "s3://b/logs"}}}
     )
 
 

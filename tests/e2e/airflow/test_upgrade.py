@@ -8,7 +8,7 @@ import datetime
 import json
 import shutil
 
-from bootstrap import deploy, docker, helm, images, smoke, values
+from bootstrap import deploy, docker, helm, images, paths, smoke, values
 from bootstrap.kube import KubeClients
 from tests.e2e.airflow.helpers import (
     NAMESPACE,
@@ -139,7 +139,18 @@ def test_uninstall_should_keep_the_database_and_reinstall_should_find_it(
     assert f"data-{RELEASE}-postgresql-0" in claims, f"the database volume was removed: {claims}"
     assert secret_data(kube) == secrets_before, "kept secrets changed on uninstall"
 
-    deploy.deploy(helm_on_cluster, base_values(built_images), settings)
+    # Reinstall with plain `helm install --wait` semantics: the migration is no hook, so the wait
+    # cannot deadlock on a Job that needs the database the same release creates.
+    helm_on_cluster.upgrade_install(
+        paths.CHART_DIR,
+        base_values(built_images),
+        release=RELEASE,
+        namespace=NAMESPACE,
+        timeout=settings.timeout,
+        wait=True,
+        kubeconfig=settings.kubeconfig,
+    )
+    deploy.wait_until_ready(kube, RELEASE, NAMESPACE, timeout=settings.timeout)
     assert secret_data(kube) == secrets_before, "reinstall generated new secrets"
     with api_session(settings, kube) as api:
         assert api.get("/api/v2/variables/e2e_var")["value"] == "kept", (
