@@ -160,13 +160,13 @@ def measure(
 
     on_event("install: helm upgrade --install until every component is ready")
     release = "bench"
-    client.uninstall(release=release, namespace=namespace, kubeconfig=kubeconfig)
+    settings = deploy.DeploySettings(release=release, namespace=namespace, kubeconfig=kubeconfig)
+    deploy.remove(client, settings)
     chart_values = values.merge(
         values.load_file(paths.VALUES_DIR / "local.yaml"),
         deploy.image_values(images.built_images()),
         {"dags": {"mode": "image"}, "config": {"core": {"parallelism": 32}}},
     )
-    settings = deploy.DeploySettings(release=release, namespace=namespace, kubeconfig=kubeconfig)
     installed = deploy.deploy(client, chart_values, settings)
     results.install_to_ready_seconds = round(installed.seconds, 1)
 
@@ -187,7 +187,8 @@ def measure(
         "samples": len(latencies),
     }
     results.peak_memory_bytes = sampler.peak
-    client.uninstall(release=release, namespace=namespace, kubeconfig=kubeconfig)
+    on_event("cleanup: removing the benchmark release")
+    deploy.remove(client, settings)
     return results
 
 

@@ -748,8 +748,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if not args.verbose:
-        # pyhelm3 logs every helm command line at INFO; that is -v material.
-        logging.getLogger("pyhelm3").setLevel(logging.WARNING)
+        # pyhelm3 logs every helm command at INFO, and expected failures (a release that is not
+        # installed yet) at WARNING; that is -v material. Our own errors report real failures.
+        logging.getLogger("pyhelm3").setLevel(logging.ERROR)
     handler: Handler = args.handler
     try:
         return handler(args)
