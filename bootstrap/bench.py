@@ -62,13 +62,18 @@ def task_latencies(instances: list[dict[str, Any]]) -> list[float]:
 
 
 class MemorySampler:
-    """Samples the memory of the whole stack: every pod's working set (kubelet summary) plus the
-    resident memory of the cluster's own processes."""
+    """Samples the memory of the whole stack: the working set of every pod in ``namespace``
+    (kubelet summary) plus the resident memory of the cluster's own processes."""
 
     def __init__(
-        self, clients: kube.KubeClients, daemon_pids: list[int], interval: float = 1.0
+        self,
+        clients: kube.KubeClients,
+        daemon_pids: list[int],
+        namespace: str,
+        interval: float = 1.0,
     ) -> None:
         self.clients = clients
+        self.namespace = namespace
         self.daemon_pids = daemon_pids
         self.interval = interval
         self.peak = 0
@@ -77,12 +82,14 @@ class MemorySampler:
     def sample(self) -> int:
         total = sum(_rss_bytes(pid) for pid in self.daemon_pids)
         for node in self.clients.core.list_node().items:
-            summary = self.clients.core.connect_get_node_proxy_with_path(
-                node.metadata.name, "stats/summary"
+            # Read raw: with preloaded content the client hands back a Python repr, not JSON.
+            response = self.clients.core.connect_get_node_proxy_with_path(
+                node.metadata.name, "stats/summary", _preload_content=False
             )
-            data = json.loads(summary) if isinstance(summary, str) else summary
+            data = json.loads(response.data)
             for pod in data.get("pods", []):
-                total += int((pod.get("memory") or {}).get("workingSetBytes") or 0)
+                if pod.get("podRef", {}).get("namespace") == self.namespace:
+                    total += int((pod.get("memory") or {}).get("workingSetBytes") or 0)
         return total
 
     def _run(self) -> None:
@@ -176,7 +183,7 @@ def measure(
     )
     with (
         smoke.connected_api(clients, smoke_settings) as api,
-        MemorySampler(clients, daemon_pids) as sampler,
+        MemorySampler(clients, daemon_pids, namespace) as sampler,
     ):
         wall, latencies, count = run_parallel_dag(api, datetime.timedelta(minutes=15))
     results.parallel_dag_wall_seconds = round(wall, 1)
