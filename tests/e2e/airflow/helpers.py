@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,13 @@ def component_pods(kube: KubeClients, component: str) -> list[Any]:
 
 def task_pods(kube: KubeClients, dag_id: str) -> list[Any]:
     return list(kube.core.list_namespaced_pod(NAMESPACE, label_selector=f"dag_id={dag_id}").items)
+
+
+def api_session(
+    settings: deploy.DeploySettings, kube: KubeClients
+) -> AbstractContextManager[AirflowApi]:
+    """An authenticated REST client on the ready api-server pod of the e2e release."""
+    return smoke.connected_api(
+        kube,
+        smoke.SmokeSettings(release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig),
+    )

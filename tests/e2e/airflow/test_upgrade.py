@@ -13,6 +13,7 @@ from bootstrap.kube import KubeClients
 from tests.e2e.airflow.helpers import (
     NAMESPACE,
     RELEASE,
+    api_session,
     base_values,
     component_pods,
     exec_in,
@@ -48,13 +49,6 @@ def connection_password(kube: KubeClients) -> str:
 def scheduler_image(kube: KubeClients) -> str:
     deployment = kube.apps.read_namespaced_deployment(f"{RELEASE}-scheduler", NAMESPACE)
     return str(deployment.spec.template.spec.containers[0].image)
-
-
-def api_session(settings: deploy.DeploySettings, kube: KubeClients):  # type: ignore[no-untyped-def]
-    return smoke.connected_api(
-        kube,
-        smoke.SmokeSettings(release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig),
-    )
 
 
 def test_upgrade_then_rollback_should_keep_data_and_keys(
@@ -130,9 +124,9 @@ def test_uninstall_should_keep_the_database_and_reinstall_should_find_it(
     kube: KubeClients,
 ) -> None:
     secrets_before = secret_data(kube)
-    assert helm_on_cluster.uninstall(
-        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
-    )
+    assert deploy.remove(helm_on_cluster, settings), "the release was not installed"
+    left = {p.metadata.name for p in kube.core.list_namespaced_pod(NAMESPACE).items}
+    assert not left, f"pods left after uninstall: {sorted(left)}"
     claims = {
         c.metadata.name for c in kube.core.list_namespaced_persistent_volume_claim(NAMESPACE).items
     }

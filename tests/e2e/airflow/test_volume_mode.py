@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import dagsync, deploy, devloop, helm, smoke, values
+from bootstrap import dagsync, deploy, devloop, helm, values
 from bootstrap.kube import KubeClients
-from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, base_values, merged_dag_folder, run
+from tests.e2e.airflow.helpers import (
+    NAMESPACE,
+    RELEASE,
+    api_session,
+    base_values,
+    merged_dag_folder,
+    run,
+)
 
 DEV_DAG = """
 import pendulum
@@ -45,13 +52,6 @@ def volume_release(
     upgraded = deploy.deploy(helm_on_cluster, chart_values, settings)
     dagsync.push(kube, RELEASE, NAMESPACE, merged_dag_folder())
     return upgraded
-
-
-def api_session(settings: deploy.DeploySettings, kube: KubeClients):  # type: ignore[no-untyped-def]
-    return smoke.connected_api(
-        kube,
-        smoke.SmokeSettings(release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig),
-    )
 
 
 def test_smoke_dag_should_run_from_the_volume(
