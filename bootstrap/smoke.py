@@ -121,8 +121,10 @@ def wait_for_dag(
     announced = False
     while True:
         try:
-            api.get(f"/api/v2/dags/{quote(dag_id)}")
-            return
+            # A stale DAG is one the dag-processor no longer finds in its folder (the folder may
+            # just have been replaced, as when a release switches DAG modes): not ready yet.
+            if not api.get(f"/api/v2/dags/{quote(dag_id)}").get("is_stale"):
+                return
         except ApiError as error:
             if error.status != 404:
                 raise
@@ -159,6 +161,21 @@ def task_results(api: AirflowApi, dag_id: str, run_id: str) -> list[TaskResult]:
     ]
 
 
+def trigger(api: AirflowApi, dag_id: str, deadline: float, on_event: Callable[[str], None]) -> str:
+    """Unpause and trigger the DAG once it is parsed; its run id. A DAG that vanishes between
+    the check and the trigger (its folder being re-scanned) is waited for again."""
+    while True:
+        wait_for_dag(api, dag_id, deadline, on_event)
+        try:
+            api.patch(f"/api/v2/dags/{quote(dag_id)}", {"is_paused": False})
+            run = api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"logical_date": None})
+            return str(run["dag_run_id"])
+        except ApiError as error:
+            if error.status != 404 or time.monotonic() > deadline:
+                raise
+            time.sleep(3)
+
+
 def run_dag(
     api: AirflowApi,
     dag_id: str,
@@ -169,10 +186,7 @@ def run_dag(
     """Unpause, trigger once, follow until the run finishes."""
     started = time.monotonic()
     deadline = started + timeout.total_seconds()
-    wait_for_dag(api, dag_id, deadline, on_event)
-    api.patch(f"/api/v2/dags/{quote(dag_id)}", {"is_paused": False})
-    run = api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"logical_date": None})
-    run_id = run["dag_run_id"]
+    run_id = trigger(api, dag_id, deadline, on_event)
     on_event(f"triggered {dag_id} run {run_id}")
     seen: dict[str, str] = {}
     while True:
