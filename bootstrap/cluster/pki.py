@@ -173,31 +173,9 @@ def _ensure_authority(
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         return cert, key
     key = _new_key()
-    now = datetime.datetime.now(datetime.UTC)
     subject = _name(common_name)
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        _builder(subject, subject, key.public_key(), ca=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -206,20 +184,21 @@ def _ensure_authority(
     return cert, key
 
 
-def _write_leaf(
-    pair: Pair, spec: CertSpec, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
-) -> None:
-    key = _new_key()
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey, *, ca: bool
+) -> x509.CertificateBuilder:
+    """What every certificate here shares: validity (backdated a little for clock skew), and a CA
+    signs certificates while a leaf signs only its handshakes."""
     now = datetime.datetime.now(datetime.UTC)
-    builder = (
+    return (
         x509.CertificateBuilder()
-        .subject_name(_name(spec.common_name, spec.organizations))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
@@ -227,13 +206,23 @@ def _write_leaf(
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
                 encipher_only=False,
                 decipher_only=False,
             ),
             critical=True,
         )
+    )
+
+
+def _write_leaf(
+    pair: Pair, spec: CertSpec, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
+) -> None:
+    key = _new_key()
+    subject = _name(spec.common_name, spec.organizations)
+    builder = (
+        _builder(subject, ca_cert.subject, key.public_key(), ca=False)
         .add_extension(x509.ExtendedKeyUsage(list(spec.usages)), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
