@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-import time
 from pathlib import Path
-
-from kubernetes.stream import stream
 
 from bootstrap import kube
 from bootstrap.errors import AirkubeError
@@ -53,34 +50,17 @@ def push(clients: kube.KubeClients, release: str, namespace: str, source: Path) 
     """Unpack ``source`` into the DAG volume; returns the files sent."""
     data, names = pack(source)
     pod = dag_processor_pod(clients, release, namespace)
-    session = stream(
-        kube.stream_api(clients.core).connect_get_namespaced_pod_exec,
-        pod,
+    done = kube.exec_in(
+        clients,
         namespace,
-        container="dag-processor",
-        command=["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C", DAGS_MOUNT],
-        stdin=True,
-        stdout=True,
-        stderr=True,
-        tty=False,
-        binary=True,
-        _preload_content=False,
+        pod,
+        "dag-processor",
+        ["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C", DAGS_MOUNT],
+        stdin=data,
+        timeout=120,
     )
-    try:
-        session.write_stdin(data)
-        session.close_channel(0)
-        errors = b""
-        deadline = time.monotonic() + 120
-        while session.is_open() and time.monotonic() < deadline:
-            session.update(timeout=1)
-            if session.peek_stderr():
-                errors += session.read_stderr()
-        session.run_forever(timeout=1)
-        code = session.returncode
-    finally:
-        session.close()
-    if code not in (0, None) or errors.strip():
+    if done.returncode != 0 or done.stderr.strip():
         raise AirkubeError(
-            f"unpacking DAGs in {pod} failed: {errors.decode(errors='replace').strip()}"
+            f"unpacking DAGs in {pod} failed: {done.stderr.strip() or done.returncode}"
         )
     return names

@@ -82,6 +82,15 @@ def image_values(built: Mapping[str, str]) -> values.Values:
 
 def _pod_problem(pod: Any) -> str | None:
     """Why a pod cannot start, when that is already certain."""
+    for condition in pod.status.conditions or []:
+        message = condition.message or ""
+        if (
+            condition.type == "PodScheduled"
+            and condition.status == "False"
+            and "persistentvolumeclaim" in message
+            and "not found" in message
+        ):
+            return f"unschedulable: {message}"
     statuses = (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
     for status in statuses:
         waiting = status.state.waiting if status.state else None

@@ -8,11 +8,13 @@ time). The configuration comes from, in order: the kubeconfig path given, ``$KUB
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.stream import stream
 
 from bootstrap.errors import AirkubeError
 
@@ -87,3 +89,59 @@ def stream_api(core: client.CoreV1Api) -> client.CoreV1Api:
     duration of the call; on a shared client that swap would hijack other threads' requests.
     """
     return client.CoreV1Api(client.ApiClient(core.api_client.configuration))
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command run in a container printed, and how it ended (None: still running at
+    the timeout)."""
+
+    stdout: str
+    stderr: str
+    returncode: int | None
+
+
+def exec_in(
+    clients: KubeClients,
+    namespace: str,
+    pod: str,
+    container: str,
+    command: list[str],
+    *,
+    stdin: bytes | None = None,
+    timeout: float = 300,
+) -> ExecResult:
+    """Run ``command`` in a container through the exec API (as ``kubectl exec`` does).
+
+    The session is read raw and in bytes: with preloaded content the client would parse JSON
+    output and hand back its Python repr, and a tar stream on stdin must pass unchanged.
+    """
+    session = stream(
+        stream_api(clients.core).connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        container=container,
+        command=command,
+        stdin=stdin is not None,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        binary=True,
+        _preload_content=False,
+    )
+    stdout, stderr = b"", b""
+    try:
+        if stdin is not None:
+            session.write_stdin(stdin)
+            session.close_channel(0)
+        deadline = time.monotonic() + timeout
+        while session.is_open() and time.monotonic() < deadline:
+            session.update(timeout=1)
+            if session.peek_stdout():
+                stdout += session.read_stdout()
+            if session.peek_stderr():
+                stderr += session.read_stderr()
+        code = session.returncode
+    finally:
+        session.close()
+    return ExecResult(stdout.decode(errors="replace"), stderr.decode(errors="replace"), code)

@@ -65,3 +65,17 @@ def test_pod_problem_should_fail_fast_only_when_waiting_cannot_help(
     assert (problem is not None) == hopeless, problem
     if problem:
         assert reason in problem and "scheduler" in problem
+
+
+def test_a_pod_waiting_for_a_missing_claim_should_fail_fast() -> None:
+    message = '0/1 nodes are available: persistentvolumeclaim "airflow-dags" not found.'
+    pod = k8s.V1Pod(
+        status=k8s.V1PodStatus(
+            conditions=[
+                k8s.V1PodCondition(
+                    type="PodScheduled", status="False", reason="Unschedulable", message=message
+                )
+            ]
+        )
+    )
+    assert "airflow-dags" in (deploy._pod_problem(pod) or "")

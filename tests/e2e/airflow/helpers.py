@@ -8,11 +8,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from kubernetes.stream import stream
-
 from bootstrap import deploy, paths, smoke, values
 from bootstrap.airflow_api import AirflowApi
-from bootstrap.kube import KubeClients, stream_api
+from bootstrap.kube import KubeClients
+from bootstrap.kube import exec_in as exec_in_container
 
 RELEASE = "e2e"
 NAMESPACE = "airkube-e2e"
@@ -48,27 +47,10 @@ def run(api: AirflowApi, dag_id: str, minutes: float = 10) -> smoke.SmokeResult:
 
 
 def exec_in(kube: KubeClients, pod: str, container: str, command: list[str]) -> str:
-    """Run a command in a container through the Kubernetes API; its stdout, as printed.
-
-    The session is read raw: with preloaded content the client would parse JSON output and hand
-    back its Python repr.
-    """
-    session = stream(
-        stream_api(kube.core).connect_get_namespaced_pod_exec,
-        pod,
-        NAMESPACE,
-        container=container,
-        command=command,
-        stdout=True,
-        stderr=True,
-        stdin=False,
-        tty=False,
-        _preload_content=False,
-    )
-    session.run_forever(timeout=300)
-    output = str(session.read_stdout() or "")
-    session.close()
-    return output
+    """Run a command in a container of the e2e release; what it printed."""
+    done = exec_in_container(kube, NAMESPACE, pod, container, command)
+    assert done.returncode == 0, f"{command} exited {done.returncode}: {done.stderr}"
+    return done.stdout
 
 
 def component_pods(kube: KubeClients, component: str) -> list[Any]:
