@@ -534,7 +534,8 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         )
         if deploy.remove(_helm(), settings):
             print(
-                f"release {args.release} removed; kept: its Secrets, the Postgres data and the DAG and log claims "
+                f"release {args.release} removed; kept: its Secrets, the Postgres data and "
+                "the DAG and log claims "
                 "(delete the namespace to remove everything)"
             )
         else:
