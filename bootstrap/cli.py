@@ -534,8 +534,7 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         )
         if deploy.remove(_helm(), settings):
             print(
-                f"release {args.release} removed; kept: its Secrets, the Postgres data and "
-                "the DAG and log claims "
+                f"release {args.release} removed; kept: its Secrets and the Postgres data volume "
                 "(delete the namespace to remove everything)"
             )
         else:

@@ -250,6 +250,33 @@ def wait_until_ready(
         time.sleep(poll_seconds)
 
 
+def wait_for_released_claims(
+    clients: kube.KubeClients,
+    settings: DeploySettings,
+    *,
+    on_change: Callable[[ComponentState], None] = lambda state: None,
+) -> None:
+    """Wait until claims of the release that are being deleted are gone.
+
+    A claim dropped by one upgrade (a switch away from volume mode) is deleted only once no pod
+    uses it; an upgrade that wants it back meanwhile would adopt the dying claim and lose it.
+    """
+    deadline = time.monotonic() + settings.timeout.total_seconds()
+    selector = f"app.kubernetes.io/instance={settings.release}"
+    while True:
+        claims = clients.core.list_namespaced_persistent_volume_claim(
+            settings.namespace, label_selector=selector
+        ).items
+        dying = [c.metadata.name for c in claims if c.metadata.deletion_timestamp is not None]
+        if not dying:
+            return
+        for name in dying:
+            on_change(ComponentState("PersistentVolumeClaim", name, False, "still being deleted"))
+        if time.monotonic() > deadline:
+            raise DeployFailed(f"claims {', '.join(dying)} are still being deleted")
+        time.sleep(2)
+
+
 def deploy(
     client: helm.Helm,
     chart_values: Mapping[str, Any],
@@ -259,6 +286,8 @@ def deploy(
 ) -> DeployResult:
     """``helm upgrade --install`` the chart, then wait for every component (see module doc)."""
     started = time.monotonic()
+    clients = kube.clients(settings.kubeconfig)
+    wait_for_released_claims(clients, settings, on_change=on_change)
     release = client.upgrade_install(
         paths.CHART_DIR,
         chart_values,
@@ -267,7 +296,6 @@ def deploy(
         timeout=settings.timeout,
         kubeconfig=settings.kubeconfig,
     )
-    clients = kube.clients(settings.kubeconfig)
     remaining = settings.timeout - datetime.timedelta(seconds=time.monotonic() - started)
     states = wait_until_ready(
         clients, settings.release, settings.namespace, timeout=remaining, on_change=on_change

@@ -186,17 +186,3 @@ def test_every_mode_should_satisfy_airflows_pod_template_rules(render: Render, m
     for spec in template["spec"]["containers"]:
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert probe not in spec, f"task pods must not carry a {probe}"
-
-
-@pytest.mark.parametrize(
-    ("overrides", "claim"),
-    [
-        ({"dags": {"mode": "volume"}}, "airflow-dags"),
-        ({"logs": {"persistence": {"enabled": True}}}, "airflow-logs"),
-    ],
-)
-def test_claims_should_outlive_a_switch_of_mode(
-    render: Render, overrides: dict, claim: str
-) -> None:
-    pvc = by_kind_name(render(overrides), "PersistentVolumeClaim", claim)
-    assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
