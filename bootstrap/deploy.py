@@ -303,10 +303,10 @@ def deploy(
     return DeployResult(release=release, components=states, seconds=time.monotonic() - started)
 
 
-# Pods of a release that Helm does not own: task pods the executor kept (failed tasks, with
-# delete_worker_pods_on_failure off) and `helm test` pods. Left behind, they would pin the
-# release's volumes.
-LEFTOVER_COMPONENTS = ("worker", "test")
+# Pods that can outlive the release's uninstall: task pods the executor kept (failed tasks,
+# with delete_worker_pods_on_failure off), `helm test` pods, and finished Job pods the garbage
+# collector has not reached yet. Left behind, they pin the release's volumes.
+LEFTOVER_COMPONENTS = ("worker", "test", "migrate", "create-user")
 
 
 def remove(client: helm.Helm, settings: DeploySettings) -> bool:
