@@ -12,8 +12,8 @@ DEFAULT_OBJECTS = {
     ("Deployment", "airflow-dag-processor"),
     ("Deployment", "airflow-scheduler"),
     ("Deployment", "airflow-triggerer"),
-    ("Job", "airflow-create-user-{suffix}"),
-    ("Job", "airflow-migrate-{suffix}"),
+    ("Job", "airflow-create-user-{create_user}"),
+    ("Job", "airflow-migrate-{migrate}"),
     ("Pod", "airflow-test-api-server"),
     ("Pod", "airflow-test-database"),
     ("Role", "airflow-pod-launcher"),
@@ -39,13 +39,15 @@ DEFAULT_OBJECTS = {
 
 def test_should_render_exactly_the_default_objects(render: Render) -> None:
     objects = render()
-    migrate = next(
-        o["metadata"]["name"]
+    # Job names end in a hash of their spec; the test pins the rest of each name.
+    suffixes = {
+        o["metadata"]["name"].rsplit("-", 1)[0].removeprefix("airflow-").replace("-", "_"): (
+            o["metadata"]["name"].rsplit("-", 1)[1]
+        )
         for o in objects
-        if o["metadata"]["name"].startswith("airflow-migrate-")
-    )
-    suffix = migrate.rsplit("-", 1)[1]
-    expected = {(kind, name.format(suffix=suffix)) for kind, name in DEFAULT_OBJECTS}
+        if o["kind"] == "Job"
+    }
+    expected = {(kind, name.format(**suffixes)) for kind, name in DEFAULT_OBJECTS}
     rendered = {(o["kind"], o["metadata"]["name"]) for o in objects}
     assert rendered == expected, (
         f"unexpected: {sorted(rendered - expected)}; missing: {sorted(expected - rendered)}"

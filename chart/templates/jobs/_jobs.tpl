@@ -1,11 +1,14 @@
 {{/*
-airkube.jobs.suffix: a short hash of what a Job runs (image and chart version). Job specs are
-immutable, so a Job whose image changes gets a new name: helm upgrade and GitOps tools replace it
-instead of failing to patch it, and an unchanged release keeps the finished Job as it is.
-Usage: {{ include "airkube.jobs.suffix" . }}
+airkube.jobs.suffix: a short hash of a Job's rendered spec. A Job's pod template is immutable, so
+the name has to change whenever anything in it changes (image, resources, env, volumes, pull
+secrets, security context...): helm upgrade and GitOps tools then replace the Job instead of
+failing to patch it, and helm removes the old one with the release's previous manifest. Hashing
+the whole rendered spec, not a chosen list of values, means no new field can be forgotten; an
+unchanged spec keeps its name, so an upgrade that does not touch the Job does not run it again.
+Usage: {{ include "airkube.jobs.suffix" $spec }}
 */}}
 {{- define "airkube.jobs.suffix" -}}
-{{- printf "%s|%s|%s" (include "airkube.images.airflow" .) .Chart.Version .Values.auth.manager | sha256sum | trunc 8 -}}
+{{- . | sha256sum | trunc 8 -}}
 {{- end -}}
 
 {{/*
@@ -13,15 +16,18 @@ airkube.jobs.job: a Job running one Airflow command with the components' environ
 hook: it is an ordinary object of the release, so `helm install --wait`, a plain install and
 GitOps tools that skip hooks all run it, and nothing waits on a database the release has not
 created yet (the Job itself waits for the database).
-Usage: {{ include "airkube.jobs.job" (dict "context" $ "component" "migrate" "script" "..." "env" list) }}
+Parameters: component, args, and optionally env, initContainers (YAML text), extraVolumes,
+extraVolumeMounts, podAnnotations (on the pod, e.g. a checksum of a script it runs) and
+annotations (on the Job, not hashed: they can change in place).
+Usage: {{ include "airkube.jobs.job" (dict "context" $ "component" "migrate" "args" (list "airflow" "db" "migrate")) }}
 */}}
 {{- define "airkube.jobs.job" -}}
-{{- $ctx := .context -}}
+{{- $spec := include "airkube.jobs.spec" . -}}
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: {{ printf "%s-%s" (include "airkube.names.component" .) (include "airkube.jobs.suffix" $ctx) }}
-  namespace: {{ $ctx.Release.Namespace }}
+  name: {{ printf "%s-%s" (include "airkube.names.component" .) (include "airkube.jobs.suffix" $spec) }}
+  namespace: {{ .context.Release.Namespace }}
   labels:
     {{- include "airkube.labels.standard" . | nindent 4 }}
   {{- with .annotations }}
@@ -29,37 +35,51 @@ metadata:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 spec:
-  backoffLimit: 6
-  template:
-    metadata:
-      labels:
-        {{- include "airkube.labels.standard" . | nindent 8 }}
-        {{- include "airkube.labels.airflowClient" $ctx | nindent 8 }}
-    spec:
-      restartPolicy: OnFailure
-      serviceAccountName: {{ include "airkube.names.serviceAccount" (dict "context" $ctx "component" "jobs" "values" (dict "serviceAccount" (dict "create" true "name" ""))) }}
-      automountServiceAccountToken: false
-      securityContext:
-        {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 8 }}
-      {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 6 }}{{- end }}
-      {{- with .initContainers }}
-      initContainers:
-        {{- . | nindent 8 }}
-      {{- end }}
-      containers:
-        - name: {{ .component }}
-          image: {{ include "airkube.images.airflow" $ctx }}
-          imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
-          args:
-            {{- toYaml .args | nindent 12 }}
-          env:
-            {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true "extra" .env) | nindent 12 }}
-          resources:
-            {{- toYaml $ctx.Values.migrations.resources | nindent 12 }}
-          securityContext:
-            {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 12 }}
-          volumeMounts:
-            {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx "extra" .extraVolumeMounts) | nindent 12 }}
-      volumes:
-        {{- include "airkube.airflow.volumes" (dict "context" $ctx "extra" .extraVolumes) | nindent 8 }}
+  {{- $spec | nindent 2 }}
+{{- end -}}
+
+{{/*
+airkube.jobs.spec: the spec of airkube.jobs.job (same parameters), kept apart so its text can be
+hashed into the Job's name.
+Usage: {{ include "airkube.jobs.spec" . }}
+*/}}
+{{- define "airkube.jobs.spec" -}}
+{{- $ctx := .context -}}
+backoffLimit: 6
+template:
+  metadata:
+    labels:
+      {{- include "airkube.labels.standard" . | nindent 6 }}
+      {{- include "airkube.labels.airflowClient" $ctx | nindent 6 }}
+    {{- with .podAnnotations }}
+    annotations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  spec:
+    restartPolicy: OnFailure
+    serviceAccountName: {{ include "airkube.names.serviceAccount" (dict "context" $ctx "component" "jobs" "values" (dict "serviceAccount" (dict "create" true "name" ""))) }}
+    automountServiceAccountToken: false
+    securityContext:
+      {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 6 }}
+    {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 4 }}{{- end }}
+    {{- with .initContainers }}
+    initContainers:
+      {{- . | nindent 6 }}
+    {{- end }}
+    containers:
+      - name: {{ .component }}
+        image: {{ include "airkube.images.airflow" $ctx }}
+        imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
+        args:
+          {{- toYaml .args | nindent 10 }}
+        env:
+          {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true "extra" .env) | nindent 10 }}
+        resources:
+          {{- toYaml $ctx.Values.migrations.resources | nindent 10 }}
+        securityContext:
+          {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 10 }}
+        volumeMounts:
+          {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx "extra" .extraVolumeMounts) | nindent 10 }}
+    volumes:
+      {{- include "airkube.airflow.volumes" (dict "context" $ctx "extra" .extraVolumes) | nindent 6 }}
 {{- end -}}
