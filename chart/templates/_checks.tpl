@@ -76,6 +76,13 @@ Usage: {{ include "airkube.checks.all" . }}
 {{- if hasKey $v.workers.podTemplates "default" -}}
 {{- fail "\nworkers.podTemplates.default: \"default\" is the chart's own template (built from the workers block); give the named template another name" -}}
 {{- end -}}
+{{- $workerImage := include "airkube.workers.image" (dict "context" . "settings" $v.workers) -}}
+{{- range $name, $template := $v.workers.podTemplates -}}
+{{- $own := include "airkube.workers.image" (dict "context" $ "settings" (include "airkube.workers.settings" (dict "context" $ "name" $name) | fromYaml)) -}}
+{{- if ne $own $workerImage -}}
+{{- fail (printf "\nworkers.podTemplates.%s.image: the KubernetesExecutor starts every task pod with [kubernetes_executor] worker_container_repository:tag (%s), so a named template cannot run %s; set workers.image for all tasks, or give the tasks that need it a pod_override whose \"base\" container names the image" $name $workerImage $own) -}}
+{{- end -}}
+{{- end -}}
 
 {{- /* Logs */ -}}
 {{- if and $v.logs.remote.enabled (not $v.logs.remote.baseFolder) -}}

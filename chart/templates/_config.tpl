@@ -58,6 +58,7 @@ Usage: {{ include "airkube.config.defaults" . | fromYaml }}
 {{- define "airkube.config.defaults" -}}
 {{- $paths := include "airkube.config.paths" . | fromYaml -}}
 {{- $namespaces := include "airkube.names.workerNamespaces" . | fromJsonArray -}}
+{{- $worker := include "airkube.workers.imageParts" (dict "context" . "settings" .Values.workers) | fromYaml -}}
 core:
   executor: KubernetesExecutor
   dags_folder: {{ include "airkube.config.dagsFolder" . | quote }}
@@ -77,13 +78,21 @@ scheduler:
 logging:
   base_log_folder: {{ $paths.logs | quote }}
   {{- if .Values.logs.remote.enabled }}
-  remote_logging: "True"
   remote_base_log_folder: {{ .Values.logs.remote.baseFolder | quote }}
   remote_log_conn_id: {{ .Values.logs.remote.connId | quote }}
   {{- end }}
+  remote_logging: {{ ternary "True" "False" .Values.logs.remote.enabled | quote }}
+  {{- /* Task logs are read in the UI, where terminal colour codes are noise. */}}
+  colored_console_log: "False"
+metrics:
+  statsd_on: "False"
 kubernetes_executor:
   namespace: {{ first $namespaces | quote }}
   pod_template_file: {{ $paths.podTemplateFile | quote }}
+  {{- /* DAG authors read these to derive images for pod_override, as the official chart sets them.
+  The executor also puts this image on every task pod, so named templates cannot choose another. */}}
+  worker_container_repository: {{ $worker.repository | quote }}
+  worker_container_tag: {{ $worker.tag | quote }}
   delete_worker_pods: {{ ternary "True" "False" .Values.workers.deleteWorkerPods | quote }}
   delete_worker_pods_on_failure: {{ ternary "True" "False" .Values.workers.deleteWorkerPodsOnFailure | quote }}
   worker_pods_creation_batch_size: {{ .Values.workers.podsCreationBatchSize | quote }}
@@ -120,6 +129,8 @@ kubernetes_executor.multi_namespace_mode_namespace_list: "set workers.multiNames
 kubernetes_executor.delete_worker_pods: "set workers.deleteWorkerPods instead"
 kubernetes_executor.delete_worker_pods_on_failure: "set workers.deleteWorkerPodsOnFailure instead"
 kubernetes_executor.worker_pods_creation_batch_size: "set workers.podsCreationBatchSize instead"
+kubernetes_executor.worker_container_repository: "set workers.image.repository (or images.airflow.repository) instead"
+kubernetes_executor.worker_container_tag: "set workers.image.tag (or images.airflow.tag) instead"
 logging.base_log_folder: "task pods and the api-server share it; it is fixed by the chart"
 logging.remote_logging: "set logs.remote.enabled instead"
 {{- end -}}

@@ -16,9 +16,18 @@ airkube.workers.image: the task image of a settings dict, falling back to images
 Usage: {{ include "airkube.workers.image" (dict "context" $ "settings" $s) }}
 */}}
 {{- define "airkube.workers.image" -}}
+{{- include "airkube.images.ref" (dict "context" .context "image" (include "airkube.workers.imageParts" . | fromYaml)) -}}
+{{- end -}}
+
+{{/*
+airkube.workers.imageParts: repository and tag (defaulted to appVersion) of the task image of a
+settings dict, as YAML; airflow.cfg names them apart ([kubernetes_executor] worker_container_*).
+Usage: {{ $image := include "airkube.workers.imageParts" (dict "context" $ "settings" .Values.workers) | fromYaml }}
+*/}}
+{{- define "airkube.workers.imageParts" -}}
 {{- $airflow := .context.Values.images.airflow -}}
-{{- $image := dict "repository" (.settings.image.repository | default $airflow.repository) "tag" (.settings.image.tag | default $airflow.tag) -}}
-{{- include "airkube.images.ref" (dict "context" .context "image" $image) -}}
+repository: {{ .settings.image.repository | default $airflow.repository | quote }}
+tag: {{ .settings.image.tag | default $airflow.tag | default .context.Chart.AppVersion | toString | quote }}
 {{- end -}}
 
 {{/*

@@ -66,8 +66,10 @@ def test_pod_generator_should_build_task_pods_from_every_template(
 ) -> None:
     from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
 
-    templates = podtemplates.render_pod_templates(helm_client, given(values_file))
+    chart_values = given(values_file)
+    templates = podtemplates.render_pod_templates(helm_client, chart_values)
     assert "default" in templates
+    kube_image = _executor_image(helm_client, chart_values)
     for name, template in templates.items():
         base_pod = podtemplates.load_with_airflow(template)
         pod = PodGenerator.construct_pod(
@@ -75,7 +77,7 @@ def test_pod_generator_should_build_task_pods_from_every_template(
             task_id="start_task",
             pod_id="example-pod",
             try_number=1,
-            kube_image="",
+            kube_image=kube_image,
             date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
             args=[
                 "python",
@@ -114,6 +116,19 @@ def test_pod_generator_should_build_task_pods_from_every_template(
         )
         findings = validator.findings(manifest, kube_version="1.37.0")
         assert not findings, f"{where}: the pod Airflow builds is not a valid Pod: {findings}"
+
+
+def _executor_image(helm_client: helm.Helm, chart_values: dict[str, Any]) -> str:
+    """The image the KubernetesExecutor puts on every task pod, as its own config class reads it
+    from the rendered airflow.cfg."""
+    from airflow.configuration import AirflowConfigParser
+    from airflow.providers.cncf.kubernetes.kube_config import KubeConfig
+
+    parser = AirflowConfigParser()
+    parser.read_string(podtemplates.render_airflow_cfg(helm_client, chart_values))
+    image = KubeConfig(parser).kube_image  # type: ignore[arg-type]
+    assert image, "airflow.cfg gives the executor no worker image"
+    return str(image)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +172,42 @@ def test_airflow_should_read_the_rendered_config(
             assert option in airflow_options.get(section, set()), (
                 f"[{section}] {option} is not an Airflow option"
             )
+
+
+# Options the official chart sets that task code and DAG authors read, and the value each must have
+# here (defaults render with images.airflow = apache/airflow and the chart's appVersion).
+OFFICIAL_OPTIONS = {
+    ("core", "executor"): "KubernetesExecutor",
+    ("core", "dags_folder"): "/opt/airflow/dags",
+    ("core", "load_examples"): "False",
+    ("logging", "remote_logging"): "False",
+    ("logging", "colored_console_log"): "False",
+    ("metrics", "statsd_on"): "False",
+    ("kubernetes_executor", "namespace"): "airflow",
+    ("kubernetes_executor", "pod_template_file"): "/opt/airflow/pod_templates/default.yaml",
+    ("kubernetes_executor", "worker_container_repository"): "apache/airflow",
+    ("kubernetes_executor", "worker_container_tag"): "3.3.2",
+    ("kubernetes_executor", "multi_namespace_mode"): "False",
+}
+
+
+def test_options_task_code_reads_should_be_set_as_the_official_chart_sets_them(
+    helm_client: helm.Helm,
+) -> None:
+    from airflow.configuration import AirflowConfigParser
+
+    parser = AirflowConfigParser()
+    parser.read_string(podtemplates.render_airflow_cfg(helm_client, {}))
+    found = {key: parser.get(*key, fallback=None) for key in OFFICIAL_OPTIONS}
+    assert found == OFFICIAL_OPTIONS
+
+
+def test_worker_image_options_should_follow_the_task_image(helm_client: helm.Helm) -> None:
+    chart_values = {
+        "images": {"airflow": {"repository": "acme/airflow", "tag": "3.3.2-7"}},
+        "workers": {"image": {"tag": "3.3.2-tasks"}},
+    }
+    assert _executor_image(helm_client, chart_values) == "acme/airflow:3.3.2-tasks"
 
 
 def test_percent_signs_should_reach_airflow_literally(helm_client: helm.Helm) -> None:

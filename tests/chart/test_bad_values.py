@@ -51,6 +51,16 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["workers.podTemplates.default"],
     ),
     (
+        "named template with its own image",
+        {"workers": {"podTemplates": {"gpu": {"image": {"repository": "acme/gpu"}}}}},
+        ["workers.podTemplates.gpu.image", "worker_container_repository", "pod_override"],
+    ),
+    (
+        "config setting the worker image",
+        {"config": {"kubernetes_executor": {"worker_container_tag": "x"}}},
+        ["config.kubernetes_executor.worker_container_tag", "workers.image.tag"],
+    ),
+    (
         "pod template name not a DNS label",
         {"workers": {"podTemplates": {"Big_One": {}}}},
         ["/workers/podTemplates", "Big_One"],
