@@ -739,6 +739,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report(error: AirkubeError) -> None:
+    """One line for a one-line error; a multi-line one keeps its lines and puts the hint last."""
+    message = str(error.args[0]) if error.args else ""
+    if "\n" not in message:
+        print(f"airkube: error: {error}", file=sys.stderr)
+        return
+    print(f"airkube: error: {message}", file=sys.stderr)
+    if error.hint:
+        print(f"  hint: {error.hint}", file=sys.stderr)
+
+
+def _api_refusal(args: argparse.Namespace, error: Exception) -> AirkubeError | None:
+    """A Kubernetes API error any command let through, as readable lines; None for others."""
+    from kubernetes.client.exceptions import ApiException
+
+    from bootstrap import refusals
+
+    if not isinstance(error, ApiException):
+        return None
+    action = f"a Kubernetes API call of `airkube {args.command}`"
+    return refusals.explain_api_exception(
+        action, int(error.status or 0), str(error.reason or ""), error.body
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -755,7 +780,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except AirkubeError as error:
-        print(f"airkube: error: {error}", file=sys.stderr)
+        _report(error)
+        return 1
+    except Exception as error:
+        refused = _api_refusal(args, error)
+        if refused is None:
+            raise
+        _report(refused)
         return 1
     except KeyboardInterrupt:
         print("airkube: interrupted", file=sys.stderr)

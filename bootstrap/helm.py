@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from bootstrap import process
+from bootstrap import process, refusals
 from bootstrap.errors import AirkubeError
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,42 @@ def parse_documents(text: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
-def _helm_error(error: AirkubeError) -> AirkubeError:
+def _chart_check_message(text: str) -> str | None:
+    """The chart's own refusal (a failed check or schema rule) in helm's output, or None."""
+    if "execution error at (" not in text and "values don't meet the specifications" not in text:
+        return None
     # helm's own message names the bad value; keep it and drop helm's template-location noise.
-    lines = [line for line in str(error).splitlines()[1:] if line.strip()]
+    lines = [line for line in text.splitlines() if line.strip()]
     kept = [line for line in lines if not line.startswith("Use --debug flag")]
-    message = "\n".join(kept).removeprefix("Error: ").strip() or str(error)
-    message = re.sub(r"^execution error at \([^)]*\):\s*", "", message)
+    message = "\n".join(kept).strip()
+    message = re.sub(r"^Error: (?:[A-Z ]+ FAILED: )?", "", message)
+    return re.sub(r"execution error at \([^)]*\):\s*", "", message).strip()
+
+
+def _helm_error(error: AirkubeError) -> AirkubeError:
+    text = "\n".join(str(error).splitlines()[1:])
+    checked = _chart_check_message(text)
+    if checked is not None:
+        return AirkubeError(f"helm: {checked}")
+    message = re.sub(r"^Error: ", "", text.strip()) or str(error)
     return AirkubeError(f"helm: {message}")
+
+
+def _failure(action: str, error: Exception) -> AirkubeError:
+    """Our error for a helm command run through pyhelm3 that failed: the chart's own check as
+    helm printed it, or the cluster's refusal in a few lines (see ``refusals``)."""
+    stderr = getattr(error, "stderr", None)
+    if isinstance(stderr, bytes):
+        text = stderr.decode(errors="replace")
+    elif isinstance(error, AirkubeError):
+        # The runner's message starts with the command line; helm's stderr follows it.
+        text = "\n".join(str(error).splitlines()[1:]) or str(error)
+    else:
+        text = str(error)
+    checked = _chart_check_message(text)
+    if checked is not None:
+        return AirkubeError(f"{action}: the chart refused the values: {checked}")
+    return refusals.explain(action, text)
 
 
 def _release(name: str, namespace: str, revision: Any) -> Release:
@@ -209,7 +238,51 @@ class Helm:
         except Exception as error:
             if isinstance(error, AirkubeError):
                 raise
-            raise AirkubeError(f"helm upgrade --install {release} failed: {error}") from error
+            raise _failure(f"helm upgrade --install of release {release}", error) from error
+
+    def upgrade(
+        self,
+        chart: Path,
+        values: Mapping[str, Any],
+        *,
+        release: str,
+        namespace: str,
+        timeout: datetime.timedelta,
+        kubeconfig: Path | None = None,
+    ) -> str:
+        """``helm upgrade RELEASE CHART --values FILE --wait`` run as a user types it (no
+        pyhelm3): the path a user takes who upgrades with helm alone. What helm printed."""
+        with _values_file(values) as values_path:
+            argv = [self.binary, "upgrade", release, str(chart), "--namespace", namespace]
+            argv += ["--values", str(values_path), "--wait", "--wait-for-jobs"]
+            argv += ["--timeout", f"{int(timeout.total_seconds())}s"]
+            if kubeconfig:
+                argv += ["--kubeconfig", str(kubeconfig)]
+            try:
+                return self.runner(argv).stdout
+            except AirkubeError as error:
+                raise _failure(f"helm upgrade of release {release}", error) from error
+
+    def history(
+        self, *, release: str, namespace: str, kubeconfig: Path | None = None
+    ) -> list[Release]:
+        """The release's revisions helm keeps, oldest first."""
+        client = self._client(kubeconfig, datetime.timedelta(minutes=1))
+
+        async def run() -> list[Release]:
+            current = await _current_or_none(client, release, namespace)
+            if current is None:
+                return []
+            revisions = list(await current.release.history())
+            return sorted(
+                (_release(release, namespace, revision) for revision in revisions),
+                key=lambda item: item.revision,
+            )
+
+        try:
+            return asyncio.run(run())
+        except Exception as error:
+            raise _failure(f"helm history of release {release}", error) from error
 
     def _client(self, kubeconfig: Path | None, timeout: datetime.timedelta) -> Any:
         from pyhelm3 import Client
@@ -241,7 +314,7 @@ class Helm:
         try:
             return asyncio.run(run())
         except Exception as error:
-            raise AirkubeError(f"helm uninstall {release} failed: {error}") from error
+            raise _failure(f"helm uninstall of release {release}", error) from error
 
     def rollback(
         self,
@@ -269,7 +342,7 @@ class Helm:
         except AirkubeError:
             raise
         except Exception as error:
-            raise AirkubeError(f"helm rollback {release} failed: {error}") from error
+            raise _failure(f"helm rollback of release {release}", error) from error
 
     def current(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
@@ -284,7 +357,7 @@ class Helm:
         try:
             return asyncio.run(run())
         except Exception as error:
-            raise AirkubeError(f"helm status {release} failed: {error}") from error
+            raise _failure(f"helm status of release {release}", error) from error
 
 
 async def _current_or_none(client: Any, release: str, namespace: str) -> Any:

@@ -115,3 +115,49 @@ def test_pods_should_print_only_yaml_on_stdout() -> None:
     ), done.stdout[:500]
     (pod,) = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
     assert pod["metadata"]["labels"]["task_id"] == "with_pod_override"
+
+
+def test_a_refused_api_call_should_read_as_object_field_reason_and_hint(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from kubernetes.client.exceptions import ApiException
+
+    from bootstrap import deploy
+
+    refusal = ApiException(status=422, reason="Unprocessable Entity")
+    refusal.body = json.dumps(
+        {
+            "kind": "Status",
+            "message": 'Job.batch "airflow-migrate-1" is invalid: spec.template: Invalid value: '
+            'core.PodTemplateSpec{Spec:core.PodSpec{Containers:[]core.Container{{Name:"m"}}}}: '
+            "field is immutable",
+            "details": {
+                "name": "airflow-migrate-1",
+                "kind": "jobs",
+                "causes": [
+                    {
+                        "field": "spec.template",
+                        "message": "Invalid value: core.PodTemplateSpec{Spec:core.PodSpec{}}: "
+                        "field is immutable",
+                    }
+                ],
+            },
+        }
+    )
+
+    def refused(*_args: object, **_kwargs: object) -> bool:
+        raise refusal
+
+    monkeypatch.setattr(deploy, "remove", refused)
+    monkeypatch.setattr(cli, "_helm", lambda: None)
+    code, _, err = run(capsys, "down", "--kubeconfig", "/dev/null")
+    assert code == 1
+    assert err.splitlines() == [
+        "airkube: error: a Kubernetes API call of `airkube down` was refused by the cluster:",
+        "  Job airflow-migrate-1: spec.template: field is immutable",
+        err.splitlines()[2],
+    ]
+    assert err.splitlines()[2].startswith("  hint: a Job's pod template cannot change in place")
+    assert "PodSpec" not in err

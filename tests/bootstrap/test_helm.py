@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,39 @@ def test_template_failure_should_surface_helms_message_only() -> None:
 
 def test_parse_documents_should_skip_empty_ones() -> None:
     assert helm.parse_documents("---\n# only a comment\n---\nkind: A\n---\n") == [{"kind": "A"}]
+
+
+def test_a_plain_upgrade_refused_by_a_chart_check_should_name_the_value() -> None:
+    stderr = (
+        "Error: UPGRADE FAILED: execution error at (airkube/templates/checks.yaml:4:4): \n"
+        "postgresql.persistence.size: the database volume was created with 2Gi and a "
+        "StatefulSet's volume template cannot change; keep postgresql.persistence.size at 2Gi\n"
+    )
+    client = helm.Helm("helm", runner=FakeRunner({("helm", "upgrade"): failed(stderr)}))
+    with pytest.raises(AirkubeError) as caught:
+        client.upgrade(
+            Path("chart"), {}, release="r", namespace="ns", timeout=datetime.timedelta(minutes=1)
+        )
+    assert str(caught.value) == (
+        "helm upgrade of release r: the chart refused the values: postgresql.persistence.size: "
+        "the database volume was created with 2Gi and a StatefulSet's volume template cannot "
+        "change; keep postgresql.persistence.size at 2Gi"
+    )
+
+
+def test_a_plain_upgrade_refused_by_the_cluster_should_list_object_and_field() -> None:
+    stderr = (
+        'Error: UPGRADE FAILED: cannot patch "r-migrate-1" with kind Job: Job.batch "r-migrate-1" '
+        'is invalid: spec.template: Invalid value: core.PodTemplateSpec{Name:"x{"}: field is '
+        "immutable\n"
+    )
+    client = helm.Helm("helm", runner=FakeRunner({("helm", "upgrade"): failed(stderr)}))
+    with pytest.raises(AirkubeError) as caught:
+        client.upgrade(
+            Path("chart"), {}, release="r", namespace="ns", timeout=datetime.timedelta(minutes=1)
+        )
+    assert caught.value.args[0] == (
+        "helm upgrade of release r was refused by the cluster:\n"
+        "  Job r-migrate-1: spec.template: field is immutable"
+    )
+    assert "kubectl delete job r-migrate-1" in caught.value.hint
