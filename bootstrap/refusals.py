@@ -257,7 +257,9 @@ def explain_api_exception(
                 message = str(payload.get("message", ""))
                 details = payload.get("details") or {}
     causes = details.get("causes") or []
-    kind = str(details.get("kind", "")).removesuffix("s").capitalize()
+    kind = str(details.get("kind", ""))
+    if kind[:1].islower():  # a resource name ("jobs") where a kind ("Job") is meant
+        kind = kind.removesuffix("s").capitalize()
     name = str(details.get("name", ""))
     refusals = [
         Refusal(kind, name, str(cause.get("field", "")), str(cause.get("message", "")))

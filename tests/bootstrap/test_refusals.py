@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bootstrap import refusals
 
@@ -129,3 +130,21 @@ def test_api_exceptions_without_causes_should_keep_the_message_and_hint_by_statu
     error = refusals.explain_api_exception("a Kubernetes API call", 404, "Not Found", body)
     assert str(error.args[0]) == 'a Kubernetes API call failed: pods "x" not found'
     assert "release name" in error.hint
+
+
+def test_a_real_refusal_from_kubernetes_1_37_should_read_in_two_lines() -> None:
+    """The body the API server sent when a Job's template was patched (recorded on the local
+    cluster): 14 KB, most of it the rejected pod template."""
+    body = (Path(__file__).parent / "data" / "job-template-refused.json").read_text()
+    error = refusals.explain_api_exception("a patch", 422, "Unprocessable Entity", body)
+    assert str(error.args[0]).splitlines() == [
+        "a patch was refused by the cluster:",
+        "  Job airflow-migrate-cc5ae959: spec.template: field is immutable",
+    ]
+    message = json.loads(body)["message"]
+    helm_text = (
+        f'Error: UPGRADE FAILED: cannot patch "airflow-migrate-cc5ae959" with kind Job: {message}'
+    )
+    error = refusals.explain("helm upgrade --install of release airflow", helm_text)
+    assert len(str(error)) < 600, str(error)
+    assert "Job airflow-migrate-cc5ae959: spec.template: field is immutable" in str(error)
