@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff, mypy, helm lint --strict and kubeconform over every valu
 
 .PHONY: test
 test: $(STAMP) ## every test tier: chart, bootstrap, airflow, then the real cluster
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest --durations=10 $(PYTEST_ARGS)
 
 ##@ Local cluster
 .PHONY: cluster-up

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from bootstrap import deploy, paths, smoke, values
-from bootstrap.airflow_api import AirflowApi
+from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.kube import KubeClients
 from bootstrap.kube import exec_in as exec_in_container
 
@@ -37,7 +39,13 @@ def base_values(built: dict[str, str]) -> dict[str, Any]:
     return values.merge(
         values.load_file(paths.VALUES_DIR / "local.yaml"),
         deploy.image_values(built),
-        {"dags": {"mode": "image"}, "workers": {"podTemplates": {"probe": PROBE_TEMPLATE}}},
+        {
+            "dags": {"mode": "image"},
+            "workers": {"podTemplates": {"probe": PROBE_TEMPLATE}},
+            # A replaced scheduler adopts orphaned task pods on this timer (Airflow's default is
+            # five minutes); shorter, the adoption test sees it within seconds.
+            "config": {"scheduler": {"orphaned_tasks_check_interval": 10}},
+        },
     )
 
 
@@ -66,6 +74,13 @@ def task_pods(kube: KubeClients, dag_id: str) -> list[Any]:
     return list(kube.core.list_namespaced_pod(NAMESPACE, label_selector=f"dag_id={dag_id}").items)
 
 
+def run_pods_gone(kube: KubeClients, dag_id: str, run_id: str) -> bool:
+    """True once no task pod of that DAG run is left."""
+    return not [
+        p for p in task_pods(kube, dag_id) if (p.metadata.annotations or {}).get("run_id") == run_id
+    ]
+
+
 def api_session(
     settings: deploy.DeploySettings, kube: KubeClients
 ) -> AbstractContextManager[AirflowApi]:
@@ -74,3 +89,35 @@ def api_session(
         kube,
         smoke.SmokeSettings(release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig),
     )
+
+
+def wait_until(what: str, probe: Callable[[], Any], seconds: float = 300) -> Any:
+    """Poll ``probe`` until it returns something truthy (an observed state); that value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"timed out after {seconds:.0f}s waiting for {what}")
+
+
+def trigger(api: AirflowApi, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+    """Unpause and trigger ``dag_id`` (with ``conf``); the run id."""
+    api.patch(f"/api/v2/dags/{quote(dag_id)}", {"is_paused": False})
+    body: dict[str, Any] = {"logical_date": None}
+    if conf:
+        body["conf"] = conf
+    return str(api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", body)["dag_run_id"])
+
+
+def instances(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    """The run's task instances by task id."""
+    answer = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances")
+    return {ti["task_id"]: ti for ti in answer["task_instances"]}
+
+
+def finished(api: AirflowApi, dag_id: str, run_id: str) -> str | None:
+    """The run's final state, or None while it runs."""
+    state = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}")["state"]
+    return str(state) if state in ("success", "failed") else None

@@ -1,78 +1,120 @@
-"""Faults the KubernetesExecutor must survive: a task pod deleted mid-task, a scheduler replaced
-mid-run."""
+"""Faults the KubernetesExecutor must survive: a task pod deleted before or after its task
+reported running, a scheduler replaced mid-run.
+
+Every wait is on an observed state. The task pods of ``e2e_worker_retry`` hold at a gate until
+the test opens it, so "before the task reported running" is a state the test controls, not a
+race against how fast the machine starts Airflow.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.kube import KubeClients
-from tests.e2e.airflow.helpers import NAMESPACE, component_pods, task_pods
+from tests.e2e.airflow.helpers import (
+    NAMESPACE,
+    component_pods,
+    exec_in,
+    finished,
+    instances,
+    run_pods_gone,
+    task_pods,
+    trigger,
+    wait_until,
+)
+
+GATED_DAG = "e2e_worker_retry"
+GATED_TASK = "gated"
+GATE_FILE = "/tmp/airkube-gate-open"
+FINISH_FILE = "/tmp/airkube-finish"
 
 
-def trigger(api: AirflowApi, dag_id: str) -> str:
-    api.patch(f"/api/v2/dags/{quote(dag_id)}", {"is_paused": False})
-    return str(
-        api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"logical_date": None})["dag_run_id"]
-    )
-
-
-def wait_until(what: str, probe: Callable[[], Any], seconds: float = 300) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(2)
-    raise AssertionError(f"timed out after {seconds:.0f}s waiting for {what}")
-
-
-def instances(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
-    answer = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances")
-    return {ti["task_id"]: ti for ti in answer["task_instances"]}
-
-
-def finished(api: AirflowApi, dag_id: str, run_id: str) -> str | None:
-    state = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}")["state"]
-    return state if state in ("success", "failed") else None
-
-
-def running_pods(kube: KubeClients, dag_id: str) -> list[Any]:
+def running_pods(kube: KubeClients, dag_id: str, run_id: str | None = None) -> list[Any]:
+    """Task pods of ``dag_id`` (of ``run_id``) whose base container runs, not being deleted."""
     return [
-        p
-        for p in task_pods(kube, dag_id)
-        if p.status.phase == "Running" and p.metadata.deletion_timestamp is None
+        pod
+        for pod in task_pods(kube, dag_id)
+        if pod.status.phase == "Running"
+        and pod.metadata.deletion_timestamp is None
+        and (run_id is None or (pod.metadata.annotations or {}).get("run_id") == run_id)
+        and any(s.name == "base" and s.state.running for s in pod.status.container_statuses or [])
     ]
 
 
-def test_deleted_task_pod_should_fail_that_try_and_the_retry_succeed(
-    api: AirflowApi, kube: KubeClients
-) -> None:
-    dag_id = "e2e_worker_retry"
-    run_id = trigger(api, dag_id)
-    (pod,) = wait_until("the first try's pod to run", lambda: running_pods(kube, dag_id))
-    time.sleep(5)  # let the task process start inside the pod
+def gated_pod(kube: KubeClients, run_id: str, *, not_named: str = "") -> Any:
+    """The run's task pod once it is running and held at the gate (another one than not_named)."""
+    (pod,) = wait_until(
+        f"a running task pod of run {run_id}",
+        lambda: [p for p in running_pods(kube, GATED_DAG, run_id) if p.metadata.name != not_named],
+    )
+    return pod
+
+
+def open_gate(kube: KubeClients, pod: Any) -> None:
+    exec_in(kube, pod.metadata.name, "base", ["touch", GATE_FILE])
+
+
+def gated_instance(api: AirflowApi, run_id: str) -> dict[str, Any]:
+    return instances(api, GATED_DAG, run_id)[GATED_TASK]
+
+
+def delete_now(kube: KubeClients, pod: Any) -> None:
     kube.core.delete_namespaced_pod(pod.metadata.name, NAMESPACE, grace_period_seconds=0)
 
-    state = wait_until("the run to finish", lambda: finished(api, dag_id, run_id), seconds=400)
-    ti = instances(api, dag_id, run_id)["long_first_try"]
-    assert state == "success", (
-        f"run ended {state}; task {ti['state']} after {ti['try_number']} tries"
+
+def test_pod_deleted_before_the_task_ran_should_be_relaunched_without_using_a_try(
+    api: AirflowApi, kube: KubeClients
+) -> None:
+    run_id = trigger(api, GATED_DAG)
+    first = gated_pod(kube, run_id)
+    before = gated_instance(api, run_id)
+    assert before["state"] == "queued", f"the gate should hold the task before running: {before}"
+    delete_now(kube, first)
+
+    relaunched = gated_pod(kube, run_id, not_named=first.metadata.name)
+    assert gated_instance(api, run_id)["state"] == "queued"
+    open_gate(kube, relaunched)
+
+    state = wait_until("the run to finish", lambda: finished(api, GATED_DAG, run_id))
+    ti = gated_instance(api, run_id)
+    assert state == "success", f"run ended {state}: {ti}"
+    assert ti["try_number"] == 1, f"a pod that never ran the task must not use a try: {ti}"
+    assert ti["hostname"] == relaunched.metadata.name, ti
+    assert wait_until(
+        "the task pods to be deleted", lambda: run_pods_gone(kube, GATED_DAG, run_id), 120
     )
-    assert ti["try_number"] == 2, (
-        f"expected the killed try to be followed by exactly one retry: {ti}"
+
+
+def test_pod_deleted_after_the_task_ran_should_fail_that_try_and_the_retry_succeed(
+    api: AirflowApi, kube: KubeClients
+) -> None:
+    run_id = trigger(api, GATED_DAG)
+    first = gated_pod(kube, run_id)
+    open_gate(kube, first)
+    wait_until(
+        "the task to report running from its pod",
+        lambda: (
+            (ti := gated_instance(api, run_id))["state"] == "running"
+            and ti["hostname"] == first.metadata.name
+        ),
     )
+    delete_now(kube, first)
+
+    retry = gated_pod(kube, run_id, not_named=first.metadata.name)
+    assert retry.metadata.labels.get("try_number") == "2", retry.metadata.labels
+    open_gate(kube, retry)
+
+    state = wait_until("the run to finish", lambda: finished(api, GATED_DAG, run_id))
+    ti = gated_instance(api, run_id)
+    assert state == "success", f"run ended {state}: {ti}"
+    assert ti["try_number"] == 2, f"the killed try should be followed by exactly one retry: {ti}"
     tries = api.get(
-        f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id)}/taskInstances/long_first_try/tries"
+        f"/api/v2/dags/{GATED_DAG}/dagRuns/{quote(run_id)}/taskInstances/{GATED_TASK}/tries"
     )
-    first = next(t for t in tries["task_instances"] if t["try_number"] == 1)
-    assert first["state"] in ("failed", "up_for_retry"), f"the killed try should be failed: {first}"
-    left = wait_until(
-        "task pods to be cleaned up", lambda: not running_pods(kube, dag_id) or None, seconds=120
-    )
-    assert left, "an orphan task pod is still running"
+    first_try = next(t for t in tries["task_instances"] if t["try_number"] == 1)
+    assert first_try["state"] in ("failed", "up_for_retry"), f"the killed try: {first_try}"
+    assert wait_until("no orphan task pod", lambda: run_pods_gone(kube, GATED_DAG, run_id), 120)
 
 
 def test_replaced_scheduler_should_adopt_running_task_pods(
@@ -80,17 +122,35 @@ def test_replaced_scheduler_should_adopt_running_task_pods(
 ) -> None:
     dag_id = "e2e_scheduler_adoption"
     run_id = trigger(api, dag_id)
-    pods = wait_until(
-        "three task pods to run", lambda: (p := running_pods(kube, dag_id)) and len(p) == 3 and p
+    wait_until(
+        "three tasks to report running",
+        lambda: (
+            (tis := instances(api, dag_id, run_id))
+            and len(tis) == 3
+            and all(ti["state"] == "running" for ti in tis.values())
+        ),
     )
+    pods = running_pods(kube, dag_id, run_id)
     before = {p.metadata.name for p in pods}
+    assert len(before) == 3, f"three running task pods expected: {sorted(before)}"
+    launched_by = {p.metadata.labels["airflow-worker"] for p in pods}
     (scheduler,) = component_pods(kube, "scheduler")
     kube.core.delete_namespaced_pod(scheduler.metadata.name, NAMESPACE)
 
+    # The tasks keep running (they wait for the test) until the new scheduler has adopted every
+    # pod: the executor relabels a pod it adopts with its own scheduler job id.
+    def adopted() -> bool:
+        current = [p for p in task_pods(kube, dag_id) if p.metadata.name in before]
+        return len(current) == 3 and all(
+            p.metadata.labels["airflow-worker"] not in launched_by for p in current
+        )
+
+    wait_until("the new scheduler to adopt the running task pods", adopted, seconds=420)
+    for pod in pods:
+        exec_in(kube, pod.metadata.name, "base", ["touch", FINISH_FILE])
+
     state = wait_until(
-        "the run to finish under a new scheduler",
-        lambda: finished(api, dag_id, run_id),
-        seconds=420,
+        "the run to finish under the new scheduler", lambda: finished(api, dag_id, run_id)
     )
     tis = instances(api, dag_id, run_id)
     assert state == "success", f"run ended {state}: {[(t, ti['state']) for t, ti in tis.items()]}"
@@ -99,5 +159,6 @@ def test_replaced_scheduler_should_adopt_running_task_pods(
     assert hosts == before, (
         f"the tasks should have finished in the pods that were running: {hosts} vs {before}"
     )
-    (new_scheduler,) = component_pods(kube, "scheduler")
-    assert new_scheduler.metadata.name != scheduler.metadata.name
+    assert wait_until(
+        "the adopted pods to be deleted", lambda: run_pods_gone(kube, dag_id, run_id), 120
+    )

@@ -1,12 +1,35 @@
-"""A task whose first try runs long enough for a test to delete its pod; the retry is quick."""
+"""A task held at a gate before Airflow starts in its pod, so a test can delete the pod at a
+known point: before the task reported running (the gate still closed) or after (the gate opened
+and the task seen running). The test opens the gate by creating a file in the pod."""
 
 from __future__ import annotations
 
 import datetime
-import time
 
 import pendulum
 from airflow.sdk import dag, get_current_context, task
+from kubernetes.client import models as k8s
+
+GATE_FILE = "/tmp/airkube-gate-open"
+# The executor sets the base container's args to the task command; this command waits for the
+# gate, then runs those args as the image's entrypoint would (tini stays PID 1).
+GATED = k8s.V1Pod(
+    spec=k8s.V1PodSpec(
+        containers=[
+            k8s.V1Container(
+                name="base",
+                command=[
+                    "/usr/bin/tini",
+                    "--",
+                    "sh",
+                    "-c",
+                    f'until [ -e {GATE_FILE} ]; do sleep 0.2; done; exec "$@"',
+                    "gate",
+                ],
+            )
+        ]
+    )
+)
 
 
 @dag(
@@ -16,13 +39,15 @@ from airflow.sdk import dag, get_current_context, task
     catchup=False,
 )
 def e2e_worker_retry() -> None:
-    @task(retries=1, retry_delay=datetime.timedelta(seconds=5))
-    def long_first_try() -> int:
-        try_number = get_current_context()["ti"].try_number
-        time.sleep(300 if try_number == 1 else 1)
-        return try_number
+    @task(
+        retries=1,
+        retry_delay=datetime.timedelta(seconds=1),
+        executor_config={"pod_override": GATED},
+    )
+    def gated() -> int:
+        return int(get_current_context()["ti"].try_number)
 
-    long_first_try()
+    gated()
 
 
 e2e_worker_retry()
