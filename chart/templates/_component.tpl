@@ -41,6 +41,13 @@ spec:
         {{- end }}
       annotations:
         {{- include "airkube.airflow.checksums" $ctx | nindent 8 }}
+        {{- if .podTemplates }}
+        {{- /* The executor reads a template file when it starts a task; a mounted ConfigMap
+        catches up only after a minute or so, and a template a task names that is not there yet
+        becomes an empty pod. Restarting the scheduler makes a template change complete when the
+        upgrade is. */}}
+        checksum/pod-templates: {{ include (print $ctx.Template.BasePath "/workers/pod-templates-configmap.yaml") $ctx | sha256sum | trunc 16 }}
+        {{- end }}
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

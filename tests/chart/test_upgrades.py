@@ -77,3 +77,21 @@ def test_job_names_should_fit_a_label_value(render: Render) -> None:
     for job in jobs(render(LOCAL, release="r" * 53)).values():
         name = job["metadata"]["name"]
         assert len(name) <= 63, f"{name} is longer than a Job name may be (63)"
+
+
+def test_a_pod_template_change_should_restart_the_scheduler(render: Render) -> None:
+    """The executor reads template files at task start; a restart makes a new template take
+    effect when the upgrade completes, not when the kubelet refreshes the mounted ConfigMap."""
+
+    def annotations(overrides: dict[str, Any]) -> dict[str, dict[str, str]]:
+        return {
+            o["metadata"]["name"]: o["spec"]["template"]["metadata"]["annotations"]
+            for o in render(values.merge(LOCAL, overrides))
+            if o["kind"] == "Deployment"
+        }
+
+    before = annotations({})
+    after = annotations({"workers": {"podTemplates": {"big": {"resources": {}}}}})
+    assert before["airflow-scheduler"] != after["airflow-scheduler"]
+    others = [name for name in before if name != "airflow-scheduler"]
+    assert all(before[name] == after[name] for name in others), "only the scheduler reads them"
