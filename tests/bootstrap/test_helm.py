@@ -55,18 +55,24 @@ def test_parse_documents_should_skip_empty_ones() -> None:
     assert helm.parse_documents("---\n# only a comment\n---\nkind: A\n---\n") == [{"kind": "A"}]
 
 
+def upgrade_failing_with(stderr: str) -> AirkubeError:
+    """The error a plain ``helm upgrade`` that printed ``stderr`` and failed becomes."""
+    client = helm.Helm("helm", runner=FakeRunner({("helm", "upgrade"): failed(stderr)}))
+    with pytest.raises(AirkubeError) as caught:
+        client.upgrade(
+            Path("chart"), {}, release="r", namespace="ns", timeout=datetime.timedelta(minutes=1)
+        )
+    return caught.value
+
+
 def test_a_plain_upgrade_refused_by_a_chart_check_should_name_the_value() -> None:
     stderr = (
         "Error: UPGRADE FAILED: execution error at (airkube/templates/checks.yaml:4:4): \n"
         "postgresql.persistence.size: the database volume was created with 2Gi and a "
         "StatefulSet's volume template cannot change; keep postgresql.persistence.size at 2Gi\n"
     )
-    client = helm.Helm("helm", runner=FakeRunner({("helm", "upgrade"): failed(stderr)}))
-    with pytest.raises(AirkubeError) as caught:
-        client.upgrade(
-            Path("chart"), {}, release="r", namespace="ns", timeout=datetime.timedelta(minutes=1)
-        )
-    assert str(caught.value) == (
+    caught = upgrade_failing_with(stderr)
+    assert str(caught) == (
         "helm upgrade of release r: the chart refused the values: postgresql.persistence.size: "
         "the database volume was created with 2Gi and a StatefulSet's volume template cannot "
         "change; keep postgresql.persistence.size at 2Gi"
@@ -79,13 +85,9 @@ def test_a_plain_upgrade_refused_by_the_cluster_should_list_object_and_field() -
         'is invalid: spec.template: Invalid value: core.PodTemplateSpec{Name:"x{"}: field is '
         "immutable\n"
     )
-    client = helm.Helm("helm", runner=FakeRunner({("helm", "upgrade"): failed(stderr)}))
-    with pytest.raises(AirkubeError) as caught:
-        client.upgrade(
-            Path("chart"), {}, release="r", namespace="ns", timeout=datetime.timedelta(minutes=1)
-        )
-    assert caught.value.args[0] == (
+    caught = upgrade_failing_with(stderr)
+    assert caught.args[0] == (
         "helm upgrade of release r was refused by the cluster:\n"
         "  Job r-migrate-1: spec.template: field is immutable"
     )
-    assert "kubectl delete job r-migrate-1" in caught.value.hint
+    assert "kubectl delete job r-migrate-1" in caught.hint
