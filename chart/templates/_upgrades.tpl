@@ -45,13 +45,23 @@ Usage: {{ include "airkube.upgrades.claim" (dict "context" $ "name" "airflow-log
 {{- end -}}
 
 {{/*
-airkube.upgrades.checks: the upgrade-time checks. A StatefulSet's volumeClaimTemplates and a
-claim's class are immutable, so a changed size or class would fail half-way through `helm upgrade`
-with an API error; these checks refuse it up front, naming the value and the fix.
+airkube.upgrades.checks: the upgrade-time checks. Selectors, a StatefulSet's volumeClaimTemplates
+and a claim's class are immutable, so changing what they are made from would fail half-way
+through `helm upgrade` with an API error; these checks refuse it up front, naming the value and
+the fix.
 Usage: {{ include "airkube.upgrades.checks" . }}
 */}}
 {{- define "airkube.upgrades.checks" -}}
 {{- $v := .Values -}}
+{{- /* Selectors are immutable and carry the chart name (nameOverride), which, unlike
+fullnameOverride, leaves object names as they are: the same Deployment would get a new selector. */ -}}
+{{- $scheduler := lookup "apps/v1" "Deployment" .Release.Namespace (include "airkube.names.component" (dict "context" . "component" "scheduler")) -}}
+{{- if $scheduler -}}
+{{- $liveName := index $scheduler.spec.selector.matchLabels "app.kubernetes.io/name" | default "" -}}
+{{- if and $liveName (ne $liveName (include "airkube.names.name" .)) -}}
+{{- fail (printf "\nnameOverride: the release's workloads select their pods by app.kubernetes.io/name=%s and a selector cannot change; set nameOverride back to %q (an empty value if that is the chart name), or uninstall and install again (Secrets and the database volume are kept)" $liveName $liveName) -}}
+{{- end -}}
+{{- end -}}
 {{- if $v.postgresql.enabled -}}
 {{- $name := include "airkube.names.component" (dict "context" . "component" "postgresql") -}}
 {{- $live := lookup "apps/v1" "StatefulSet" .Release.Namespace $name -}}

@@ -271,21 +271,29 @@ def test_plain_helm_upgrade_then_rollback_should_keep_data_and_keys(
         matrix.runs.append(run_probe(api, kube, "helm rollback"))
 
 
+# Changes the API server would refuse on live objects, and what the refusal must say.
+REFUSED = [
+    ({"postgresql": {"persistence": {"size": "3Gi"}}}, ["postgresql.persistence.size", "2Gi"]),
+    ({"nameOverride": "airflow"}, ["nameOverride", "selector cannot change", '"airkube"']),
+]
+
+
+@pytest.mark.parametrize(("change", "words"), REFUSED, ids=["postgres volume", "nameOverride"])
 def test_a_change_the_cluster_would_refuse_should_be_refused_before_anything_changes(
     matrix: Matrix,
     helm_on_cluster: helm.Helm,
     settings: deploy.DeploySettings,
+    change: dict[str, Any],
+    words: list[str],
 ) -> None:
     before = helm_on_cluster.current(
         release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
     )
     assert before is not None
-    grown = values.merge(matrix.chart_values, {"postgresql": {"persistence": {"size": "3Gi"}}})
     with pytest.raises(AirkubeError) as refused:
-        deploy.deploy(helm_on_cluster, grown, settings)
+        deploy.deploy(helm_on_cluster, values.merge(matrix.chart_values, change), settings)
     message = str(refused.value)
-    assert "postgresql.persistence.size" in message, message
-    assert "cannot change" in message and "2Gi" in message, message
+    assert all(word in message for word in words), message
     assert len(message) < 600, f"the error should be a few lines: {message}"
     after = helm_on_cluster.current(
         release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
