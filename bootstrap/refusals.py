@@ -1,10 +1,10 @@
 """Turn helm's and the Kubernetes API server's refusals into a few readable lines.
 
 When the API server rejects an object it answers with the object, the field and a reason, but
-helm prints that inside one long line, often with the whole Go struct of the rejected value
-(kilobytes of ``core.PodTemplateSpec{...}``). This module finds the object, the field and the
-reason in such text, drops the struct dumps, and adds a hint for the refusals users meet on
-upgrade (immutable fields). Pure functions: no I/O, no clients.
+helm prints that inside one long line, often with the whole rejected value (kilobytes of a pod
+template, printed as a Go struct or, on newer servers, as JSON). This module finds the object,
+the field and the reason in such text, drops those dumps, and adds a hint for the refusals users
+meet on upgrade (immutable fields). Pure functions: no I/O, no clients.
 """
 
 from __future__ import annotations
@@ -225,6 +225,13 @@ def _first_lines(text: str, limit: int = 3, width: int = 300) -> str:
     return "\n".join(kept)
 
 
+def _refused(action: str, refusals: list[Refusal]) -> AirkubeError:
+    """One line per refusal, and the hints that apply, each once."""
+    lines = "\n".join(f"  {refusal.line()}" for refusal in refusals)
+    hints = dict.fromkeys(hint for refusal in refusals if (hint := hint_for(refusal)))
+    return AirkubeError(f"{action} was refused by the cluster:\n{lines}", hint="; ".join(hints))
+
+
 def explain(action: str, text: str) -> AirkubeError:
     """The error for ``action`` (e.g. "helm upgrade of release airflow") that failed with ``text``.
 
@@ -233,9 +240,7 @@ def explain(action: str, text: str) -> AirkubeError:
     """
     refusals = find_refusals(text)
     if refusals:
-        body = "\n".join(f"  {refusal.line()}" for refusal in refusals)
-        hints = list(dict.fromkeys(hint for refusal in refusals if (hint := hint_for(refusal))))
-        return AirkubeError(f"{action} was refused by the cluster:\n{body}", hint="; ".join(hints))
+        return _refused(action, refusals)
     cleaned = _HELM_PREFIX.sub("", strip_values(text)).strip()
     hint = next((hint for needle, hint in _HELM_HINTS if needle in text), "")
     return AirkubeError(f"{action} failed: {_first_lines(cleaned)}", hint=hint)
@@ -267,10 +272,9 @@ def explain_api_exception(
         if isinstance(cause, dict)
     ]
     if refusals:
-        refusals = [Refusal(r.kind, r.name, r.field, _cause_reason(r.reason)) for r in refusals]
-        lines = "\n".join(f"  {refusal.line()}" for refusal in refusals)
-        hints = list(dict.fromkeys(hint for refusal in refusals if (hint := hint_for(refusal))))
-        return AirkubeError(f"{action} was refused by the cluster:\n{lines}", hint="; ".join(hints))
+        return _refused(
+            action, [Refusal(r.kind, r.name, r.field, _cause_reason(r.reason)) for r in refusals]
+        )
     text = strip_values(message) if message else f"{status} {reason}".strip()
     return AirkubeError(f"{action} failed: {_first_lines(text)}", hint=_api_hint(status))
 
