@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bootstrap import polling
 from bootstrap.errors import AirkubeError
 
 
@@ -76,12 +76,11 @@ def wait_until(
     on_timeout: Callable[[], str] = lambda: "",
 ) -> None:
     """Poll ``ready`` until it is true; after ``timeout``, fail naming ``name`` and its log tail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(interval)
-    detail = on_timeout()
+    try:
+        polling.poll(name, ready, timeout=timeout, interval=interval)
+        return
+    except polling.TimedOut:
+        detail = on_timeout()
     raise AirkubeError(
         f"{name} did not become ready within {timeout:.0f} s"
         + (f"; last log lines:\n{detail}" if detail else ""),

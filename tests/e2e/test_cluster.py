@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,23 +20,11 @@ from bootstrap.cluster.layout import ClusterLayout
 from bootstrap.cluster.network import containment_rules
 from bootstrap.cluster.versions import KUBERNETES
 from bootstrap.kube import KubeClients, clients
+from tests.e2e.waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 
 T = TypeVar("T")
-
-
-def wait_for(
-    what: str, probe: Callable[[], T | None], *, timeout: float = 120, interval: float = 0.5
-) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def pod(name: str, image: str, script: str, **spec: Any) -> dict[str, Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 import shutil
-import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -89,17 +87,6 @@ def api_session(
         kube,
         smoke.SmokeSettings(release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig),
     )
-
-
-def wait_until(what: str, probe: Callable[[], Any], seconds: float = 300) -> Any:
-    """Poll ``probe`` until it returns something truthy (an observed state); that value."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {seconds:.0f}s waiting for {what}")
 
 
 def trigger(api: AirflowApi, dag_id: str, conf: dict[str, Any] | None = None) -> str:

@@ -21,13 +21,14 @@ from tests.e2e.airflow.helpers import (
     run_pods_gone,
     task_pods,
     trigger,
-    wait_until,
 )
+from tests.e2e.waiting import wait_for
 
 GATED_DAG = "e2e_worker_retry"
 GATED_TASK = "gated"
-GATE_FILE = "/tmp/airkube-gate-open"
-FINISH_FILE = "/tmp/airkube-finish"
+# Writing to the DAGs' named pipes lets the waiting task go (see the DAGs' docstrings).
+GATE = "/tmp/airkube-gate"
+FINISH = "/tmp/airkube-finish"
 
 
 def running_pods(kube: KubeClients, dag_id: str, run_id: str | None = None) -> list[Any]:
@@ -44,7 +45,7 @@ def running_pods(kube: KubeClients, dag_id: str, run_id: str | None = None) -> l
 
 def gated_pod(kube: KubeClients, run_id: str, *, not_named: str = "") -> Any:
     """The run's task pod once it is running and held at the gate (another one than not_named)."""
-    (pod,) = wait_until(
+    (pod,) = wait_for(
         f"a running task pod of run {run_id}",
         lambda: [p for p in running_pods(kube, GATED_DAG, run_id) if p.metadata.name != not_named],
     )
@@ -52,7 +53,12 @@ def gated_pod(kube: KubeClients, run_id: str, *, not_named: str = "") -> Any:
 
 
 def open_gate(kube: KubeClients, pod: Any) -> None:
-    exec_in(kube, pod.metadata.name, "base", ["touch", GATE_FILE])
+    release(kube, pod, GATE)
+
+
+def release(kube: KubeClients, pod: Any, pipe: str) -> None:
+    """Write a line to ``pipe`` in the pod's base container, which lets its reader go."""
+    exec_in(kube, pod.metadata.name, "base", ["sh", "-c", f"echo go > {pipe}"])
 
 
 def gated_instance(api: AirflowApi, run_id: str) -> dict[str, Any]:
@@ -76,13 +82,13 @@ def test_pod_deleted_before_the_task_ran_should_be_relaunched_without_using_a_tr
     assert gated_instance(api, run_id)["state"] == "queued"
     open_gate(kube, relaunched)
 
-    state = wait_until("the run to finish", lambda: finished(api, GATED_DAG, run_id))
+    state = wait_for("the run to finish", lambda: finished(api, GATED_DAG, run_id))
     ti = gated_instance(api, run_id)
     assert state == "success", f"run ended {state}: {ti}"
     assert ti["try_number"] == 1, f"a pod that never ran the task must not use a try: {ti}"
     assert ti["hostname"] == relaunched.metadata.name, ti
-    assert wait_until(
-        "the task pods to be deleted", lambda: run_pods_gone(kube, GATED_DAG, run_id), 120
+    assert wait_for(
+        "the task pods to be deleted", lambda: run_pods_gone(kube, GATED_DAG, run_id), timeout=120
     )
 
 
@@ -92,7 +98,7 @@ def test_pod_deleted_after_the_task_ran_should_fail_that_try_and_the_retry_succe
     run_id = trigger(api, GATED_DAG)
     first = gated_pod(kube, run_id)
     open_gate(kube, first)
-    wait_until(
+    wait_for(
         "the task to report running from its pod",
         lambda: (
             (ti := gated_instance(api, run_id))["state"] == "running"
@@ -105,7 +111,7 @@ def test_pod_deleted_after_the_task_ran_should_fail_that_try_and_the_retry_succe
     assert retry.metadata.labels.get("try_number") == "2", retry.metadata.labels
     open_gate(kube, retry)
 
-    state = wait_until("the run to finish", lambda: finished(api, GATED_DAG, run_id))
+    state = wait_for("the run to finish", lambda: finished(api, GATED_DAG, run_id))
     ti = gated_instance(api, run_id)
     assert state == "success", f"run ended {state}: {ti}"
     assert ti["try_number"] == 2, f"the killed try should be followed by exactly one retry: {ti}"
@@ -114,7 +120,9 @@ def test_pod_deleted_after_the_task_ran_should_fail_that_try_and_the_retry_succe
     )
     first_try = next(t for t in tries["task_instances"] if t["try_number"] == 1)
     assert first_try["state"] in ("failed", "up_for_retry"), f"the killed try: {first_try}"
-    assert wait_until("no orphan task pod", lambda: run_pods_gone(kube, GATED_DAG, run_id), 120)
+    assert wait_for(
+        "no orphan task pod", lambda: run_pods_gone(kube, GATED_DAG, run_id), timeout=120
+    )
 
 
 def test_replaced_scheduler_should_adopt_running_task_pods(
@@ -122,7 +130,7 @@ def test_replaced_scheduler_should_adopt_running_task_pods(
 ) -> None:
     dag_id = "e2e_scheduler_adoption"
     run_id = trigger(api, dag_id)
-    wait_until(
+    wait_for(
         "three tasks to report running",
         lambda: (
             (tis := instances(api, dag_id, run_id))
@@ -145,11 +153,11 @@ def test_replaced_scheduler_should_adopt_running_task_pods(
             p.metadata.labels["airflow-worker"] not in launched_by for p in current
         )
 
-    wait_until("the new scheduler to adopt the running task pods", adopted, seconds=420)
+    wait_for("the new scheduler to adopt the running task pods", adopted, timeout=420)
     for pod in pods:
-        exec_in(kube, pod.metadata.name, "base", ["touch", FINISH_FILE])
+        release(kube, pod, FINISH)
 
-    state = wait_until(
+    state = wait_for(
         "the run to finish under the new scheduler", lambda: finished(api, dag_id, run_id)
     )
     tis = instances(api, dag_id, run_id)
@@ -159,6 +167,6 @@ def test_replaced_scheduler_should_adopt_running_task_pods(
     assert hosts == before, (
         f"the tasks should have finished in the pods that were running: {hosts} vs {before}"
     )
-    assert wait_until(
-        "the adopted pods to be deleted", lambda: run_pods_gone(kube, dag_id, run_id), 120
+    assert wait_for(
+        "the adopted pods to be deleted", lambda: run_pods_gone(kube, dag_id, run_id), timeout=120
     )

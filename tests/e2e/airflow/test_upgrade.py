@@ -28,8 +28,8 @@ from tests.e2e.airflow.helpers import (
     merged_dag_folder,
     run_pods_gone,
     trigger,
-    wait_until,
 )
+from tests.e2e.waiting import wait_for
 
 SECRETS = (f"{RELEASE}-airflow-secrets", f"{RELEASE}-postgresql", f"{RELEASE}-admin")
 CONNECTION = {
@@ -79,13 +79,15 @@ class Matrix:
 def run_probe(api: AirflowApi, kube: KubeClients, step: str) -> ProbeRun:
     """Trigger the probe DAG for ``step``; it must succeed and its pod be gone."""
     run_id = trigger(api, PROBE, {"step": step})
-    state = wait_until(f"the probe run after {step}", lambda: finished(api, PROBE, run_id), 600)
+    state = wait_for(
+        f"the probe run after {step}", lambda: finished(api, PROBE, run_id), timeout=600
+    )
     ti = instances(api, PROBE, run_id)["report"]
     assert state == "success", f"{step}: the DAG run after the upgrade ended {state}: {ti}"
-    wait_until(
+    wait_for(
         f"the probe's pod after {step} to be deleted",
         lambda: run_pods_gone(kube, PROBE, run_id),
-        120,
+        timeout=120,
     )
     return ProbeRun(step, run_id, int(ti["try_number"]))
 
@@ -203,7 +205,7 @@ def test_routine_upgrade_should_succeed_and_keep_everything(
             matrix.logs_since = len(matrix.runs) + 1
         if step == "named pod template":
             run_id = trigger(api, "e2e_named_template")
-            state = wait_until(
+            state = wait_for(
                 "the named template's run", lambda: finished(api, "e2e_named_template", run_id)
             )
             assert state == "success", f"{step}: the task in the added template failed"

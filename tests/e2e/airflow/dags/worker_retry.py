@@ -1,6 +1,8 @@
 """A task held at a gate before Airflow starts in its pod, so a test can delete the pod at a
 known point: before the task reported running (the gate still closed) or after (the gate opened
-and the task seen running). The test opens the gate by creating a file in the pod."""
+and the task seen running). The gate is a named pipe the pod's shell blocks reading; the test
+opens it by writing to it (if the test writes first, the path is a plain file and the gate is
+already open)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 from kubernetes.client import models as k8s
 
-GATE_FILE = "/tmp/airkube-gate-open"
+GATE = "/tmp/airkube-gate"
 # The executor sets the base container's args to the task command; this command waits for the
 # gate, then runs those args as the image's entrypoint would (tini stays PID 1).
 GATED = k8s.V1Pod(
@@ -23,7 +25,8 @@ GATED = k8s.V1Pod(
                     "--",
                     "sh",
                     "-c",
-                    f'until [ -e {GATE_FILE} ]; do sleep 0.2; done; exec "$@"',
+                    f"mkfifo {GATE} 2>/dev/null; if [ -p {GATE} ]; then read -r _ < {GATE}; fi; "
+                    'exec "$@"',
                     "gate",
                 ],
             )
