@@ -47,8 +47,8 @@ lint: $(STAMP) ## ruff, mypy, helm lint --strict and kubeconform over every valu
 	.venv/bin/pytest -q tests/chart/test_render_matrix.py
 
 .PHONY: test
-test: $(STAMP) ## every test tier: chart, bootstrap, airflow, then the real cluster
-	.venv/bin/pytest --durations=10 $(PYTEST_ARGS)
+test: $(STAMP) ## every test tier: the real cluster on one worker, chart, bootstrap and airflow beside it
+	.venv/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=10 $(PYTEST_ARGS)
 
 ##@ Local cluster
 .PHONY: cluster-up

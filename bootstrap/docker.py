@@ -8,19 +8,17 @@ commands the image build uses; every call goes through an injectable ``Runner``.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bootstrap import paths
+from bootstrap import filelock, paths
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Completed, Runner, run
 
@@ -106,18 +104,6 @@ def spawn_daemon(argv: Sequence[str], log_file: Path) -> int:
     return child.pid
 
 
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Serialise engine start-up between concurrent airkube processes."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @dataclass(frozen=True)
 class EngineInfo:
     """A Docker engine that answers."""
@@ -166,7 +152,9 @@ class Engine:
         """Return the running engine, installing and starting one when needed."""
         if self.which("docker") and (version := self.server_version()):
             return EngineInfo(version, started_by_us=False)
-        with _exclusive(self.state_dir / "start.lock"):
+        with filelock.exclusive(
+            self.state_dir / "start.lock", waiting="waiting for another airkube to start Docker"
+        ):
             # Another airkube process may have started it while we waited for the lock.
             if self.which("docker") and (version := self.server_version()):
                 return EngineInfo(version, started_by_us=False)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bootstrap import paths
+from bootstrap import filelock, paths
 from bootstrap.docker import DockerClient, apt_install
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Runner, run
@@ -287,6 +287,15 @@ def ensure_local_base(
     docker = docker or DockerClient(runner=runner)
     if docker.image_id(LOCAL_BASE_REFERENCE):
         return LOCAL_BASE_REFERENCE
+    with filelock.exclusive(
+        images_dir() / "debian-base.lock", waiting="waiting for another airkube to make the base"
+    ):
+        if not docker.image_id(LOCAL_BASE_REFERENCE):
+            _make_local_base(docker, mirror=mirror, runner=runner)
+    return LOCAL_BASE_REFERENCE
+
+
+def _make_local_base(docker: DockerClient, *, mirror: str | None, runner: Runner) -> None:
     tarball = images_dir() / f"debian-{DEBIAN_SUITE}-minbase-r{LOCAL_BASE_REVISION}.tar"
     if not tarball.is_file():
         _debootstrap_tarball(tarball, mirror=mirror or host_apt_mirror(), runner=runner)
@@ -300,7 +309,6 @@ def ensure_local_base(
             'CMD ["bash"]',
         ],
     )
-    return LOCAL_BASE_REFERENCE
 
 
 def _debootstrap_tarball(tarball: Path, *, mirror: str, runner: Runner) -> None:
@@ -419,13 +427,13 @@ def built_images() -> dict[str, str]:
 
 
 def _record_built(name: str, reference: str) -> None:
-    record = built_images()
-    record[name] = reference
     target = built_images_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    partial.replace(target)
+    with filelock.exclusive(target.with_name(target.name + ".lock")):
+        record = built_images()
+        record[name] = reference
+        partial = target.with_name(target.name + f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        partial.replace(target)
 
 
 def build_from_context(
@@ -450,36 +458,25 @@ def build_from_context(
         raise AirkubeError(f"base image {base_image} is not present")
     digest = content_hash(context, base_id)
     reference = image_reference(name, version, digest)
-    cache_hit = not no_cache and docker.image_id(reference) is not None
-    if cache_hit:
-        log.info("%s is up to date (%s)", name, reference)
-    else:
-        log.info("building %s as %s on %s", name, reference, base_image)
-        work_root = images_dir() / "contexts"
-        work_root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work_root))
-        try:
-            context.write(work)
-            docker.build(
-                work,
-                tag=reference,
-                build_args={**context.build_args, "BASE_IMAGE": base_image},
-                labels={
-                    "org.opencontainers.image.title": f"airkube {name}",
-                    "org.opencontainers.image.version": version,
-                    "io.airkube.content-hash": digest,
-                    "io.airkube.base-image": base_image,
-                },
+    # Another airkube building the same content goes first; this one then finds its tag.
+    with filelock.exclusive(
+        images_dir() / "locks" / f"{name}-{digest}.lock",
+        waiting=f"waiting for another airkube building {reference}",
+    ):
+        cache_hit = not no_cache and docker.image_id(reference) is not None
+        if cache_hit:
+            log.info("%s is up to date (%s)", name, reference)
+        else:
+            log.info("building %s as %s on %s", name, reference, base_image)
+            _build(
+                name,
+                version,
+                digest,
+                context,
+                base_image=base_image,
+                docker=docker,
                 no_cache=no_cache,
             )
-        except AirkubeError as error:
-            raise AirkubeError(
-                f"the {name} image did not build",
-                hint="the build output above shows the failing step; if a download failed with "
-                "a certificate error, pass the proxy's CA with --ca-cert",
-            ) from error
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     image_id = docker.image_id(reference)
     if image_id is None:
         raise AirkubeError(f"docker build finished but {reference} does not exist")
@@ -494,6 +491,44 @@ def build_from_context(
         cache_hit=cache_hit,
         base_image=base_image,
     )
+
+
+def _build(
+    name: str,
+    version: str,
+    digest: str,
+    context: BuildContext,
+    *,
+    base_image: str,
+    docker: DockerClient,
+    no_cache: bool,
+) -> None:
+    reference = image_reference(name, version, digest)
+    work_root = images_dir() / "contexts"
+    work_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work_root))
+    try:
+        context.write(work)
+        docker.build(
+            work,
+            tag=reference,
+            build_args={**context.build_args, "BASE_IMAGE": base_image},
+            labels={
+                "org.opencontainers.image.title": f"airkube {name}",
+                "org.opencontainers.image.version": version,
+                "io.airkube.content-hash": digest,
+                "io.airkube.base-image": base_image,
+            },
+            no_cache=no_cache,
+        )
+    except AirkubeError as error:
+        raise AirkubeError(
+            f"the {name} image did not build",
+            hint="the build output above shows the failing step; if a download failed with "
+            "a certificate error, pass the proxy's CA with --ca-cert",
+        ) from error
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def build_airflow_image(

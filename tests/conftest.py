@@ -12,8 +12,22 @@ from bootstrap import helm, kubeconform, paths, tools, values
 
 DEFAULT_KUBE_VERSION = tools.KUBERNETES_VERSIONS[-1]
 VALUES_FILES = sorted(paths.VALUES_DIR.glob("*.yaml"))
+CLUSTER_TIER = Path(__file__).parent / "e2e"
 
 Render = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The cluster tier goes first, as one group in its own order: its tests share one cluster
+    and one release, and it is the longest tier. Run with ``-n 2 --dist loadgroup`` (as ``make
+    test`` does), one worker runs it while the other runs every other tier beside it."""
+    cluster = [item for item in items if CLUSTER_TIER in item.path.parents]
+    for item in cluster:
+        item.add_marker(pytest.mark.cluster)
+        item.add_marker(pytest.mark.xdist_group("cluster"))
+    others = [item for item in items if CLUSTER_TIER not in item.path.parents]
+    items[:] = cluster + others
 
 
 @pytest.fixture(scope="session")

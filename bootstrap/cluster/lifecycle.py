@@ -9,18 +9,17 @@ mounts and addresses are cleared before anything starts again.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import bootstrap
+from bootstrap import filelock
 from bootstrap.cluster import apt, daemons, gobuild, leftovers, network
 from bootstrap.cluster.addons import apply_addons
 from bootstrap.cluster.components import (
@@ -330,26 +329,11 @@ def _wait_node_ready(layout: ClusterLayout, timeout: float = 120) -> None:
     wait_until(f"node {NODE_NAME}", ready, timeout=timeout, interval=0.5)
 
 
-@contextlib.contextmanager
-def _exclusive(layout: ClusterLayout) -> Iterator[None]:
+def _exclusive(layout: ClusterLayout) -> contextlib.AbstractContextManager[None]:
     """One ``up`` or ``down`` at a time: test sessions and users may call them concurrently."""
-    layout.root.mkdir(parents=True, exist_ok=True)
-    with (layout.root / ".lock").open("w") as lock:
-        if not _try_lock(lock):
-            log.info("waiting for another airkube cluster command to finish")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _try_lock(lock: IO[str]) -> bool:
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+    return filelock.exclusive(
+        layout.root / ".lock", waiting="waiting for another airkube cluster command to finish"
+    )
 
 
 def up(layout: ClusterLayout | None = None, net: ClusterNetwork | None = None) -> ClusterInfo:

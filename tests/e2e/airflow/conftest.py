@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,22 @@ from bootstrap.airflow_api import AirflowApi
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients
 from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, base_values, merged_dag_folder
+
+HERE = Path(__file__).parent
+# Ends the release's story: it reinstalls with the base values, which the next session's
+# first deploy then finds unchanged.
+LAST_MODULE = HERE / "test_reinstall.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the reinstall module behind every other test of this folder."""
+    last = [item for item in items if item.path == LAST_MODULE]
+    if not last:
+        return
+    rest = [item for item in items if item.path != LAST_MODULE]
+    ours = [index for index, item in enumerate(rest) if HERE in item.path.parents]
+    cut = ours[-1] + 1 if ours else len(rest)
+    items[:] = rest[:cut] + last + rest[cut:]
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ from bootstrap.kube import exec_in as exec_in_container
 RELEASE = "e2e"
 NAMESPACE = "airkube-e2e"
 TEST_DAGS = Path(__file__).parent / "dags"
+# The Secrets the chart generates once and keeps across upgrades and uninstalls.
+KEPT_SECRETS = (f"{RELEASE}-airflow-secrets", f"{RELEASE}-postgresql", f"{RELEASE}-admin")
 # A named template the test DAGs select with executor_config.
 PROBE_TEMPLATE = {
     "labels": {"airkube.io/probe": "yes"},
@@ -66,6 +68,22 @@ def component_pods(kube: KubeClients, component: str) -> list[Any]:
         for pod in kube.core.list_namespaced_pod(NAMESPACE, label_selector=selector).items
         if pod.metadata.deletion_timestamp is None
     ]
+
+
+def secret_data(kube: KubeClients) -> dict[str, dict[str, str]]:
+    """The data of every kept Secret, by name."""
+    return {
+        name: dict(kube.core.read_namespaced_secret(name, NAMESPACE).data) for name in KEPT_SECRETS
+    }
+
+
+def set_variable(api: AirflowApi, key: str, value: str) -> None:
+    """Create the Airflow variable ``key`` or overwrite its value."""
+    existing = {v["key"] for v in api.get("/api/v2/variables")["variables"]}
+    if key in existing:
+        api.patch(f"/api/v2/variables/{quote(key)}", {"key": key, "value": value})
+    else:
+        api.post("/api/v2/variables", {"key": key, "value": value})
 
 
 def task_pods(kube: KubeClients, dag_id: str) -> list[Any]:

@@ -5,7 +5,6 @@ the upgrade matrix, test_upgrade.py.)"""
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,7 @@ from bootstrap import cluster, deploy, helm, paths
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.kube import KubeClients
 from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, run, task_pods
+from tests.e2e.waiting import wait_for
 
 SMOKE = "airkube_smoke"
 LABEL = "kubernetes_executor=True"
@@ -62,17 +62,6 @@ class PodObserver:
         self._thread.join(timeout=10)
 
 
-def wait_gone(kube: KubeClients, dag_id: str, names: set[str], seconds: float = 120) -> set[str]:
-    deadline = time.monotonic() + seconds
-    left = names
-    while time.monotonic() < deadline:
-        left = {p.metadata.name for p in task_pods(kube, dag_id)} & names
-        if not left:
-            break
-        time.sleep(2)
-    return left
-
-
 def test_every_component_should_be_ready(release: deploy.DeployResult) -> None:
     names = {state.name for state in release.components}
     for component in ("api-server", "scheduler", "dag-processor", "triggerer", "postgresql"):
@@ -105,8 +94,12 @@ def test_smoke_dag_should_run_each_task_in_its_own_pod(api: AirflowApi, kube: Ku
         info for info in run_pods.values() if info["labels"].get("task_id") == "with_pod_override"
     )
     assert override["env"].get("AIRKUBE_SMOKE_OVERRIDE") == "applied"
-    left = wait_gone(kube, SMOKE, set(pods))
-    assert not left, f"task pods were not deleted after success: {sorted(left)}"
+    names = set(pods)
+    wait_for(
+        f"the task pods {sorted(names)} to be deleted after success",
+        lambda: not {p.metadata.name for p in task_pods(kube, SMOKE)} & names,
+        timeout=120,
+    )
 
 
 def test_notes_should_warn_when_task_logs_would_vanish(

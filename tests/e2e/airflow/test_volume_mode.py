@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from tests.e2e.airflow.helpers import (
     merged_dag_folder,
     run,
 )
+from tests.e2e.waiting import wait_for
 
 DEV_DAG = """
 import pendulum
@@ -100,15 +100,12 @@ def test_dev_loop_should_bring_an_edited_dag_into_airflow(
 
         watcher = threading.Thread(target=loop, daemon=True)
         watcher.start()
-        deadline = time.monotonic() + 300
-        while (
-            not any("e2e_dev_loop.py: parsed" in e for e in events) and time.monotonic() < deadline
-        ):
+
+        def first_version_parsed() -> bool:
             assert not failures, failures
-            time.sleep(1)
-        assert any("e2e_dev_loop.py: parsed" in e for e in events), (
-            f"first version never parsed: {events}"
-        )
+            return any("e2e_dev_loop.py: parsed" in e for e in events)
+
+        wait_for("the dev loop to report the first version parsed", first_version_parsed)
 
         dag_file.write_text(DEV_DAG.format(tag="second"))
         watcher.join(timeout=300)
