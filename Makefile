@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff, mypy, helm lint --strict and kubeconform over every valu
 
 .PHONY: test
 test: $(STAMP) ## every test tier: the real cluster on one worker, chart, bootstrap and airflow beside it
-	.venv/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=10 $(PYTEST_ARGS)
+	.venv/bin/pytest -n 2 --durations=10 $(PYTEST_ARGS)
 
 ##@ Local cluster
 .PHONY: cluster-up

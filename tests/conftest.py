@@ -17,17 +17,29 @@ CLUSTER_TIER = Path(__file__).parent / "e2e"
 Render = Callable[..., list[dict[str, Any]]]
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The cluster tier goes first, as one group in its own order: its tests share one cluster
-    and one release, and it is the longest tier. Run with ``-n 2 --dist loadgroup`` (as ``make
-    test`` does), one worker runs it while the other runs every other tier beside it."""
+    """The cluster tier goes first: it is the longest, and its tests share one cluster and one
+    release, so they run in their own order on one worker (see the scheduler below)."""
     cluster = [item for item in items if CLUSTER_TIER in item.path.parents]
     for item in cluster:
         item.add_marker(pytest.mark.cluster)
-        item.add_marker(pytest.mark.xdist_group("cluster"))
     others = [item for item in items if CLUSTER_TIER not in item.path.parents]
     items[:] = cluster + others
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n 2`` (as ``make test`` runs): the whole cluster tier is one unit of work for one
+    worker, every other test its own unit for whichever worker is free."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    prefix = f"{CLUSTER_TIER.relative_to(config.rootpath).as_posix()}/"
+
+    class ClusterTierOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "cluster tier" if nodeid.startswith(prefix) else nodeid
+
+    config.option.loadscopereorder = False
+    return ClusterTierOnOneWorker(config, log)
 
 
 @pytest.fixture(scope="session")
