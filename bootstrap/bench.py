@@ -19,6 +19,7 @@ from typing import Any
 from bootstrap import deploy, helm, images, kube, paths, smoke, values
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.errors import AirkubeError
+from bootstrap.release import Release, Target
 
 BENCH_DAG = "airkube_bench_parallel"
 MEMORY_TARGET_BYTES = 6 * 1024**3
@@ -166,8 +167,8 @@ def measure(
     }
 
     on_event("install: helm upgrade --install until every component is ready")
-    release = "bench"
-    settings = deploy.DeploySettings(release=release, namespace=namespace, kubeconfig=kubeconfig)
+    target = Target(name="bench", namespace=namespace, kubeconfig=kubeconfig)
+    settings = deploy.DeploySettings(target=target)
     deploy.remove(client, settings)
     chart_values = values.merge(
         values.load_file(paths.VALUES_DIR / "local.yaml"),
@@ -178,11 +179,8 @@ def measure(
     results.install_to_ready_seconds = round(installed.seconds, 1)
 
     on_event(f"run: {BENCH_DAG} with memory sampling")
-    smoke_settings = smoke.SmokeSettings(
-        release=release, namespace=namespace, kubeconfig=kubeconfig
-    )
     with (
-        smoke.connected_api(clients, smoke_settings) as api,
+        Release.open(client, target, clients=clients).connected_api() as api,
         MemorySampler(clients, daemon_pids, namespace) as sampler,
     ):
         wall, latencies, count = run_parallel_dag(api, datetime.timedelta(minutes=15))

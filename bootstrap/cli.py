@@ -422,6 +422,20 @@ def _kubeconfig(args: argparse.Namespace) -> Path | None:
     return local if local.is_file() else None
 
 
+def _target(args: argparse.Namespace) -> Any:
+    """The release the command is about, from --release, --namespace and --kubeconfig."""
+    from bootstrap.release import Target
+
+    return Target(name=args.release, namespace=args.namespace, kubeconfig=_kubeconfig(args))
+
+
+def _release(args: argparse.Namespace) -> Any:
+    """The installed release the command is about (its values and objects read through helm)."""
+    from bootstrap.release import Release
+
+    return Release.open(_helm(), _target(args))
+
+
 def _minutes(text: str) -> datetime.timedelta:
     try:
         seconds = float(text)
@@ -440,7 +454,7 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         print(f"  [{mark}] {state.kind:<11} {state.name:<32} {state.detail}", flush=True)
 
     def deploy_command(args: argparse.Namespace) -> int:
-        from bootstrap import dagsync, deploy, images, kube, values
+        from bootstrap import dagsync, deploy, images, values
 
         chart_values = _chart_values(args)
         if args.airflow_image:
@@ -454,13 +468,9 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
                     "no images built yet", hint="run: airkube image build --image all"
                 )
             chart_values = values.merge(chart_values, deploy.image_values(recorded))
-        settings = deploy.DeploySettings(
-            release=args.release,
-            namespace=args.namespace,
-            timeout=args.timeout,
-            kubeconfig=_kubeconfig(args),
-        )
-        print(f"deploying release {settings.release} to namespace {settings.namespace}", flush=True)
+        settings = deploy.DeploySettings(target=_target(args), timeout=args.timeout)
+        target = settings.target
+        print(f"deploying release {target.name} to namespace {target.namespace}", flush=True)
         result = deploy.deploy(_helm(), chart_values, settings, on_change=show)
         print(
             f"release {result.release.name} revision {result.release.revision}: every component "
@@ -469,27 +479,20 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
         if result.release.notes:
             print(result.release.notes.rstrip())
         if args.push_dags:
-            sent = dagsync.push(
-                kube.clients(settings.kubeconfig),
-                settings.release,
-                settings.namespace,
-                args.push_dags,
-            )
+            sent = dagsync.push(_release(args), args.push_dags)
             print(f"copied {len(sent)} files from {args.push_dags} into the DAG volume")
         return 0
 
     def smoke_command(args: argparse.Namespace) -> int:
         from bootstrap import smoke
 
-        settings = smoke.SmokeSettings(
-            release=args.release,
-            namespace=args.namespace,
+        result = smoke.smoke(
+            _release(args),
             dag_id=args.dag,
             timeout=args.timeout,
-            kubeconfig=_kubeconfig(args),
             admin_secret=args.admin_secret,
+            on_event=lambda text: print(text, flush=True),
         )
-        result = smoke.smoke(settings, on_event=lambda text: print(text, flush=True))
         print(f"{result.dag_id} run {result.run_id}: {result.state} in {result.seconds:.0f}s")
         for task in result.tasks:
             print(f"  {task.task_id:<28} {task.state:<10} pod {task.pod or '-'}")
@@ -506,7 +509,7 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
             print(f"release {args.release} is not installed in namespace {args.namespace}")
             return 1
         print(f"release {release.name}: revision {release.revision}, {release.status}")
-        states = deploy.release_state(kube.clients(kubeconfig), args.release, args.namespace)
+        states = deploy.release_state(kube.clients(kubeconfig), _target(args))
         for state in states:
             show(state)
         return 0 if all(state.ready for state in states) else 1
@@ -514,24 +517,13 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     def logs_command(args: argparse.Namespace) -> int:
         from bootstrap import logs
 
-        print(
-            logs.read(
-                args.target,
-                release=args.release,
-                namespace=args.namespace,
-                kubeconfig=_kubeconfig(args),
-                tail=args.tail,
-            ),
-            end="",
-        )
+        print(logs.read(_release(args), args.target, tail=args.tail), end="")
         return 0
 
     def down_command(args: argparse.Namespace) -> int:
         from bootstrap import deploy
 
-        settings = deploy.DeploySettings(
-            release=args.release, namespace=args.namespace, kubeconfig=_kubeconfig(args)
-        )
+        settings = deploy.DeploySettings(target=_target(args))
         if deploy.remove(_helm(), settings):
             print(
                 f"release {args.release} removed; kept: its Secrets and the Postgres data volume "
@@ -591,7 +583,7 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     smoke_parser.add_argument(
         "--admin-secret",
         metavar="NAME",
-        help="Secret with the admin password (default: <release>-admin)",
+        help="Secret with the admin password (default: the one the release uses)",
     )
     smoke_parser.add_argument(
         "--timeout",
@@ -631,16 +623,10 @@ def _add_dev_commands(sub: argparse._SubParsersAction) -> None:
     """``airkube dev``: the local DAG development loop."""
 
     def dev_command(args: argparse.Namespace) -> int:
-        from bootstrap import deploy, devloop, images, kube, smoke, values
+        from bootstrap import deploy, devloop, images, values
 
-        kubeconfig = _kubeconfig(args)
-        settings = devloop.DevSettings(
-            release=args.release,
-            namespace=args.namespace,
-            folder=args.dags,
-            kubeconfig=kubeconfig,
-        )
-        clients = kube.clients(kubeconfig)
+        release = _release(args)
+        settings = devloop.DevSettings(folder=args.dags)
 
         def reload_image() -> None:
             # Image mode: the DAGs are part of the image, so a change is a new image and an upgrade.
@@ -650,22 +636,13 @@ def _add_dev_commands(sub: argparse._SubParsersAction) -> None:
                 _chart_values(args),
                 deploy.image_values({image.name: image.reference for image in built}),
             )
-            deploy.deploy(
-                _helm(),
-                chart_values,
-                deploy.DeploySettings(
-                    release=args.release, namespace=args.namespace, kubeconfig=kubeconfig
-                ),
-            )
+            deploy.deploy(_helm(), chart_values, deploy.DeploySettings(target=release.target))
 
-        api_settings = smoke.SmokeSettings(
-            release=args.release, namespace=args.namespace, kubeconfig=kubeconfig
-        )
         print("watching for DAG changes; Ctrl-C stops", flush=True)
-        with smoke.connected_api(clients, api_settings) as api:
+        with release.connected_api() as api:
             devloop.watch(
                 api,
-                clients,
+                release,
                 settings,
                 reload_image=reload_image,
                 on_event=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}", flush=True),

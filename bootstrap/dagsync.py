@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bootstrap import kube
 from bootstrap.errors import AirkubeError
+from bootstrap.release import Release
 
 DAGS_MOUNT = "/opt/airflow/dags"
 SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints"}
@@ -38,21 +39,13 @@ def pack(source: Path) -> tuple[bytes, list[str]]:
     return buffer.getvalue(), names
 
 
-def dag_processor_pod(clients: kube.KubeClients, release: str, namespace: str) -> str:
-    selector = f"app.kubernetes.io/instance={release},app.kubernetes.io/component=dag-processor"
-    for pod in clients.core.list_namespaced_pod(namespace, label_selector=selector).items:
-        if pod.status.phase == "Running" and pod.metadata.deletion_timestamp is None:
-            return str(pod.metadata.name)
-    raise AirkubeError(f"no running dag-processor pod of release {release!r} in {namespace!r}")
-
-
-def push(clients: kube.KubeClients, release: str, namespace: str, source: Path) -> list[str]:
+def push(release: Release, source: Path) -> list[str]:
     """Unpack ``source`` into the DAG volume; returns the files sent."""
     data, names = pack(source)
-    pod = dag_processor_pod(clients, release, namespace)
+    pod = release.ready_pod("dag-processor")
     done = kube.exec_in(
-        clients,
-        namespace,
+        release.clients,
+        release.namespace,
         pod,
         "dag-processor",
         ["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C", DAGS_MOUNT],

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from bootstrap import helm, kube, paths, values
 from bootstrap.errors import AirkubeError
+from bootstrap.release import Release, Target
 
 # Waiting reasons no amount of waiting fixes.
 HOPELESS = {
@@ -34,10 +34,8 @@ IMAGE_VALUES = {"airflow": "airflow", "postgres": "postgres", "git-sync": "gitSy
 
 @dataclass(frozen=True)
 class DeploySettings:
-    release: str = "airflow"
-    namespace: str = "airflow"
+    target: Target = field(default_factory=Target)
     timeout: datetime.timedelta = datetime.timedelta(minutes=10)
-    kubeconfig: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class ComponentState:
 
 @dataclass(frozen=True)
 class DeployResult:
-    release: helm.Release
+    release: helm.Revision
     components: list[ComponentState]
     seconds: float
 
@@ -156,9 +154,9 @@ def _job_state(job: Any, pods: list[Any]) -> ComponentState:
     return ComponentState("Job", name, False, "running")
 
 
-def release_state(clients: kube.KubeClients, release: str, namespace: str) -> list[ComponentState]:
+def release_state(clients: kube.KubeClients, target: Target) -> list[ComponentState]:
     """Every workload of the release and its readiness, Jobs first."""
-    selector = f"app.kubernetes.io/instance={release}"
+    namespace, selector = target.namespace, target.selector()
     states: list[ComponentState] = []
     for job in clients.batch.list_namespaced_job(namespace, label_selector=selector).items:
         states.append(_job_state(job, _pods_of(clients, namespace, job.spec.selector.match_labels)))
@@ -208,18 +206,17 @@ def diagnostics(
 
 def wait_until_ready(
     clients: kube.KubeClients,
-    release: str,
-    namespace: str,
+    target: Target,
     *,
     timeout: datetime.timedelta,
     on_change: Callable[[ComponentState], None] = lambda state: None,
-    poll_seconds: float = 2.0,
+    poll_seconds: float = 1.0,
 ) -> list[ComponentState]:
     """Poll until every workload is ready; report each change; fail fast on a hopeless pod."""
     deadline = time.monotonic() + timeout.total_seconds()
     seen: dict[str, str] = {}
     while True:
-        states = release_state(clients, release, namespace)
+        states = release_state(clients, target)
         for state in states:
             if seen.get(state.name) != state.detail:
                 seen[state.name] = state.detail
@@ -228,7 +225,7 @@ def wait_until_ready(
         if failing:
             raise DeployFailed(
                 f"{failing.kind} {failing.name} cannot become ready: {failing.detail}\n"
-                + diagnostics(clients, namespace, failing.failing_pod or "")
+                + diagnostics(clients, target.namespace, failing.failing_pod or "")
             )
         if states and all(state.ready for state in states):
             return states
@@ -237,13 +234,17 @@ def wait_until_ready(
             details = "; ".join(f"{s.name}: {s.detail}" for s in waiting) or "no workloads found"
             report = ""
             if waiting:
-                pods = _pods_of(clients, namespace, {"app.kubernetes.io/instance": release})
+                pods = clients.core.list_namespaced_pod(
+                    target.namespace, label_selector=target.selector()
+                ).items
                 stuck = [
                     p.metadata.name
                     for p in pods
                     if not all(c.ready for c in p.status.container_statuses or [])
                 ]
-                report = "\n".join(diagnostics(clients, namespace, name) for name in stuck[:3])
+                report = "\n".join(
+                    diagnostics(clients, target.namespace, name) for name in stuck[:3]
+                )
             raise DeployFailed(
                 f"not ready after {timeout}: {details}" + (f"\n{report}" if report else "")
             )
@@ -262,10 +263,10 @@ def wait_for_released_claims(
     uses it; an upgrade that wants it back meanwhile would adopt the dying claim and lose it.
     """
     deadline = time.monotonic() + settings.timeout.total_seconds()
-    selector = f"app.kubernetes.io/instance={settings.release}"
+    target = settings.target
     while True:
         claims = clients.core.list_namespaced_persistent_volume_claim(
-            settings.namespace, label_selector=selector
+            target.namespace, label_selector=target.selector()
         ).items
         dying = [c.metadata.name for c in claims if c.metadata.deletion_timestamp is not None]
         if not dying:
@@ -286,20 +287,19 @@ def deploy(
 ) -> DeployResult:
     """``helm upgrade --install`` the chart, then wait for every component (see module doc)."""
     started = time.monotonic()
-    clients = kube.clients(settings.kubeconfig)
+    target = settings.target
+    clients = kube.clients(target.kubeconfig)
     wait_for_released_claims(clients, settings, on_change=on_change)
     release = client.upgrade_install(
         paths.CHART_DIR,
         chart_values,
-        release=settings.release,
-        namespace=settings.namespace,
+        release=target.name,
+        namespace=target.namespace,
         timeout=settings.timeout,
-        kubeconfig=settings.kubeconfig,
+        kubeconfig=target.kubeconfig,
     )
     remaining = settings.timeout - datetime.timedelta(seconds=time.monotonic() - started)
-    states = wait_until_ready(
-        clients, settings.release, settings.namespace, timeout=remaining, on_change=on_change
-    )
+    states = wait_until_ready(clients, target, timeout=remaining, on_change=on_change)
     return DeployResult(release=release, components=states, seconds=time.monotonic() - started)
 
 
@@ -312,29 +312,21 @@ LEFTOVER_COMPONENTS = ("worker", "test", "migrate", "create-user")
 def remove(client: helm.Helm, settings: DeploySettings) -> bool:
     """Uninstall the release and delete its leftover task and test pods; Secrets marked to be
     kept and the database volume stay. False when the release was not installed."""
-    clients = kube.clients(settings.kubeconfig)
-    components = ",".join(LEFTOVER_COMPONENTS)
-    selector = (
-        f"app.kubernetes.io/instance={settings.release},"
-        f"app.kubernetes.io/component in ({components})"
+    target = settings.target
+    installed = client.installed(
+        release=target.name, namespace=target.namespace, kubeconfig=target.kubeconfig
     )
-    for namespace in _worker_namespaces(clients, settings):
-        clients.core.delete_collection_namespaced_pod(
+    if installed is None:
+        return False
+    release = Release(target, installed.values, installed.objects)
+    selector = target.selector(*LEFTOVER_COMPONENTS)
+    for namespace in sorted({target.namespace, *release.worker_namespaces}):
+        release.clients.core.delete_collection_namespaced_pod(
             namespace, label_selector=selector, grace_period_seconds=0
         )
     return client.uninstall(
-        release=settings.release,
-        namespace=settings.namespace,
-        kubeconfig=settings.kubeconfig,
+        release=target.name,
+        namespace=target.namespace,
+        kubeconfig=target.kubeconfig,
         timeout=settings.timeout,
     )
-
-
-def _worker_namespaces(clients: kube.KubeClients, settings: DeploySettings) -> list[str]:
-    """The release namespace and every namespace holding a pod-launcher Role of the release."""
-    found = {settings.namespace}
-    roles = clients.rbac.list_role_for_all_namespaces(
-        label_selector=f"app.kubernetes.io/instance={settings.release},app.kubernetes.io/component=scheduler"
-    )
-    found.update(role.metadata.namespace for role in roles.items)
-    return sorted(found)

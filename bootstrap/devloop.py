@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import dagsync, kube
+from bootstrap import dagsync
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.errors import AirkubeError
+from bootstrap.release import Release
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -61,26 +62,6 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
         if after[path] != before[path]
     ]
     return sorted(found, key=lambda change: change.path)
-
-
-def release_dag_mode(clients: kube.KubeClients, release: str, namespace: str) -> str:
-    """The DAG mode of a deployed release, read from its dag-processor Deployment."""
-    name = f"{release}-dag-processor"
-    try:
-        deployment = clients.apps.read_namespaced_deployment(name, namespace)
-    except Exception as error:
-        raise AirkubeError(
-            f"cannot read Deployment {namespace}/{name}: {getattr(error, 'reason', error)}",
-            hint="deploy the release first (airkube deploy)",
-        ) from error
-    spec = deployment.spec.template.spec
-    if any(container.name == "git-sync" for container in spec.containers):
-        return "gitSync"
-    if any(
-        volume.name == "dags" and volume.persistent_volume_claim for volume in spec.volumes or []
-    ):
-        return "volume"
-    return "image"
 
 
 def _parse_time(text: str | None) -> datetime.datetime | None:
@@ -139,32 +120,23 @@ def wait_for_pickup(
 
 @dataclass(frozen=True)
 class DevSettings:
-    release: str
-    namespace: str
     folder: Path
-    kubeconfig: Path | None = None
     interval: float = 1.0
     pickup_timeout: datetime.timedelta = datetime.timedelta(minutes=3)
 
 
-def deliver(
-    clients: kube.KubeClients,
-    settings: DevSettings,
-    mode: str,
-    *,
-    reload_image: Callable[[], None],
-) -> None:
+def deliver(release: Release, folder: Path, *, reload_image: Callable[[], None]) -> None:
     """Bring the folder's current state into the release, the way its DAG mode allows."""
-    if mode == "volume":
-        dagsync.push(clients, settings.release, settings.namespace, settings.folder)
-    elif mode == "image":
+    if release.dag_mode == "volume":
+        dagsync.push(release, folder)
+    elif release.dag_mode == "image":
         reload_image()
     # gitSync: git-sync pulls the repository itself; nothing to send from here.
 
 
 def watch(
     api: AirflowApi,
-    clients: kube.KubeClients,
+    release: Release,
     settings: DevSettings,
     *,
     reload_image: Callable[[], None],
@@ -175,8 +147,8 @@ def watch(
 
     ``rounds`` is how many changes to handle after the first push (tests); None watches until
     interrupted."""
-    mode = release_dag_mode(clients, settings.release, settings.namespace)
-    on_event(f"release {settings.release}: DAG mode {mode}; watching {settings.folder}")
+    mode = release.dag_mode
+    on_event(f"release {release.name}: DAG mode {mode}; watching {settings.folder}")
     if mode == "gitSync":
         on_event(
             "gitSync mode: commit and push to the repository; git-sync pulls it "
@@ -192,7 +164,7 @@ def watch(
             for change in found:
                 on_event(f"{change.kind}: {change.path}")
             since = datetime.datetime.now(datetime.UTC)
-            deliver(clients, settings, mode, reload_image=reload_image)
+            deliver(release, settings.folder, reload_image=reload_image)
             on_event(f"pushed {len(found)} change(s) at {since:%H:%M:%S}")
             for pick in wait_for_pickup(
                 api,

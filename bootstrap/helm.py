@@ -79,9 +79,9 @@ def _failure(action: str, error: Exception) -> AirkubeError:
     return refusals.explain(action, text)
 
 
-def _release(name: str, namespace: str, revision: Any) -> Release:
+def _revision(name: str, namespace: str, revision: Any) -> Revision:
     status = getattr(revision.status, "value", revision.status)
-    return Release(
+    return Revision(
         name=name,
         namespace=namespace,
         revision=int(revision.revision),
@@ -92,8 +92,8 @@ def _release(name: str, namespace: str, revision: Any) -> Release:
 
 
 @dataclass(frozen=True)
-class Release:
-    """What an install or upgrade left behind."""
+class Revision:
+    """One revision of a release: what an install, upgrade or rollback left behind."""
 
     name: str
     namespace: str
@@ -216,11 +216,11 @@ class Helm:
         timeout: datetime.timedelta,
         wait: bool = False,
         kubeconfig: Path | None = None,
-    ) -> Release:
+    ) -> Revision:
         """``helm upgrade --install`` through pyhelm3 with one merged values dict."""
         client = self._client(kubeconfig, timeout)
 
-        async def run() -> Release:
+        async def run() -> Revision:
             loaded = await client.get_chart(chart)
             revision = await client.install_or_upgrade_release(
                 release,
@@ -231,7 +231,7 @@ class Helm:
                 wait=wait,
                 timeout=f"{int(timeout.total_seconds())}s",
             )
-            return _release(release, namespace, revision)
+            return _revision(release, namespace, revision)
 
         try:
             return asyncio.run(run())
@@ -265,17 +265,17 @@ class Helm:
 
     def history(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
-    ) -> list[Release]:
+    ) -> list[Revision]:
         """The release's revisions helm keeps, oldest first."""
         client = self._client(kubeconfig, datetime.timedelta(minutes=1))
 
-        async def run() -> list[Release]:
+        async def run() -> list[Revision]:
             current = await _current_or_none(client, release, namespace)
             if current is None:
                 return []
             revisions = list(await current.release.history())
             return sorted(
-                (_release(release, namespace, revision) for revision in revisions),
+                (_revision(release, namespace, revision) for revision in revisions),
                 key=lambda item: item.revision,
             )
 
@@ -324,18 +324,18 @@ class Helm:
         revision: int | None = None,
         kubeconfig: Path | None = None,
         timeout: datetime.timedelta = datetime.timedelta(minutes=10),
-    ) -> Release:
+    ) -> Revision:
         """``helm rollback`` to ``revision`` (the previous one when None)."""
         client = self._client(kubeconfig, timeout)
 
-        async def run() -> Release:
+        async def run() -> Revision:
             current = await _current_or_none(client, release, namespace)
             if current is None:
                 raise AirkubeError(f"release {release} is not installed in namespace {namespace}")
             rolled = await current.release.rollback(
                 revision, timeout=f"{int(timeout.total_seconds())}s"
             )
-            return _release(release, namespace, rolled)
+            return _revision(release, namespace, rolled)
 
         try:
             return asyncio.run(run())
@@ -344,20 +344,53 @@ class Helm:
         except Exception as error:
             raise _failure(f"helm rollback of release {release}", error) from error
 
+    def installed(
+        self, *, release: str, namespace: str, kubeconfig: Path | None = None
+    ) -> Installed | None:
+        """``helm get values --all`` and ``helm get manifest`` of the deployed revision; None
+        when the release is not installed."""
+        client = self._client(kubeconfig, datetime.timedelta(minutes=1))
+
+        async def run() -> Installed | None:
+            revision = await _current_or_none(client, release, namespace)
+            if revision is None:
+                return None
+            objects = [dict(item) for item in await revision.resources() if item]
+            return Installed(
+                revision=_revision(release, namespace, revision),
+                values=dict(await revision.values(computed=True)),
+                objects=objects,
+            )
+
+        try:
+            return asyncio.run(run())
+        except Exception as error:
+            raise _failure(f"helm get of release {release}", error) from error
+
     def current(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
-    ) -> Release | None:
+    ) -> Revision | None:
         """The deployed revision of ``release``, or None when it is not installed."""
         client = self._client(kubeconfig, datetime.timedelta(minutes=1))
 
-        async def run() -> Release | None:
+        async def run() -> Revision | None:
             revision = await _current_or_none(client, release, namespace)
-            return None if revision is None else _release(release, namespace, revision)
+            return None if revision is None else _revision(release, namespace, revision)
 
         try:
             return asyncio.run(run())
         except Exception as error:
             raise _failure(f"helm status of release {release}", error) from error
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A release as helm stored it: its revision, its computed values (the chart's defaults with
+    the user's on top) and the objects the chart rendered for it (hooks excluded)."""
+
+    revision: Revision
+    values: dict[str, Any]
+    objects: list[dict[str, Any]]
 
 
 async def _current_or_none(client: Any, release: str, namespace: str) -> Any:

@@ -1,37 +1,25 @@
 """Run a DAG through the Airflow REST API and follow its task pods.
 
-The api-server is reached through a port-forward made with the Kubernetes API; the admin
-password comes from the release's Secret. The DAG is unpaused, triggered once and followed
-until it finishes; each task's state and the worker pod that ran it (Airflow records the pod
-name as the task instance's hostname) are reported as they change.
+The release handle gives the logged-in API session (a port-forward to the api-server). The DAG
+is unpaused, triggered once and followed until it finishes; each task's state and the worker pod
+that ran it (Airflow records the pod name as the task instance's hostname) are reported as they
+change.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import kube, portforward
 from bootstrap.airflow_api import AirflowApi, ApiError, quote
 from bootstrap.errors import AirkubeError
+from bootstrap.release import Release
 
 FINISHED = {"success", "failed"}
 TASK_DONE = {"success", "failed", "skipped", "upstream_failed", "removed"}
-
-
-@dataclass(frozen=True)
-class SmokeSettings:
-    release: str = "airflow"
-    namespace: str = "airflow"
-    dag_id: str = "airkube_smoke"
-    timeout: datetime.timedelta = datetime.timedelta(minutes=10)
-    kubeconfig: Path | None = None
-    admin_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,63 +43,6 @@ class SmokeResult:
         return self.state == "success" and all(
             t.state in ("success", "skipped") for t in self.tasks
         )
-
-
-def api_server_pod(clients: kube.KubeClients, release: str, namespace: str) -> str:
-    """A ready api-server pod of the release."""
-    selector = f"app.kubernetes.io/instance={release},app.kubernetes.io/component=api-server"
-    for pod in clients.core.list_namespaced_pod(namespace, label_selector=selector).items:
-        if pod.metadata.deletion_timestamp is not None or pod.status.phase != "Running":
-            continue
-        if all(c.ready for c in pod.status.container_statuses or []):
-            return str(pod.metadata.name)
-    raise AirkubeError(
-        f"no ready api-server pod of release {release!r} in namespace {namespace!r}",
-        hint="deploy first (airkube deploy) and check 'airkube status'",
-    )
-
-
-def admin_credentials(clients: kube.KubeClients, settings: SmokeSettings) -> tuple[str, str]:
-    """Username and password from the release's admin Secret."""
-    name = settings.admin_secret or f"{settings.release}-admin"
-    try:
-        secret = clients.core.read_namespaced_secret(name, settings.namespace)
-    except Exception as error:
-        raise AirkubeError(
-            f"cannot read the admin Secret {settings.namespace}/{name}: "
-            f"{getattr(error, 'reason', error)}",
-            hint="pass --admin-secret when auth.admin.existingSecret names another Secret",
-        ) from error
-    data = secret.data or {}
-    if "password" not in data:
-        raise AirkubeError(f"Secret {name} has no 'password' key")
-    username = base64.b64decode(data["username"]).decode() if "username" in data else "admin"
-    return username, base64.b64decode(data["password"]).decode()
-
-
-@contextmanager
-def connected_api(clients: kube.KubeClients, settings: SmokeSettings) -> Iterator[AirflowApi]:
-    """An authenticated API client through a port-forward to the api-server."""
-    pod = api_server_pod(clients, settings.release, settings.namespace)
-    username, password = admin_credentials(clients, settings)
-    with portforward.forward(clients.core, namespace=settings.namespace, pod=pod, port=8080) as url:
-        api = AirflowApi(url)
-        _login(api, username, password)
-        yield api
-
-
-def _login(api: AirflowApi, username: str, password: str, attempts: int = 10) -> None:
-    # A freshly rolled api-server can drop the first connections while it warms up.
-    for attempt in range(1, attempts + 1):
-        try:
-            api.login(username, password)
-            return
-        except ApiError:
-            raise
-        except AirkubeError:
-            if attempt == attempts:
-                raise
-            time.sleep(3)
 
 
 def wait_for_dag(
@@ -145,7 +76,7 @@ def wait_for_dag(
                 f"DAG {dag_id} did not appear in Airflow",
                 hint="check the DAG folder and the output of 'airkube logs dag-processor'",
             )
-        time.sleep(3)
+        time.sleep(1)
 
 
 def task_results(api: AirflowApi, dag_id: str, run_id: str) -> list[TaskResult]:
@@ -173,7 +104,7 @@ def trigger(api: AirflowApi, dag_id: str, deadline: float, on_event: Callable[[s
         except ApiError as error:
             if error.status != 404 or time.monotonic() > deadline:
                 raise
-            time.sleep(3)
+            time.sleep(1)
 
 
 def run_dag(
@@ -202,13 +133,17 @@ def run_dag(
             return SmokeResult(dag_id, run_id, state, tasks, time.monotonic() - started)
         if time.monotonic() > deadline:
             raise AirkubeError(f"DAG run {run_id} still {state} after {timeout}")
-        time.sleep(2)
+        time.sleep(1)
 
 
 def smoke(
-    settings: SmokeSettings, *, on_event: Callable[[str], None] = lambda text: None
+    release: Release,
+    *,
+    dag_id: str = "airkube_smoke",
+    timeout: datetime.timedelta = datetime.timedelta(minutes=10),
+    admin_secret: str | None = None,
+    on_event: Callable[[str], None] = lambda text: None,
 ) -> SmokeResult:
-    """Trigger ``settings.dag_id`` on the deployed release and wait for its result."""
-    clients = kube.clients(settings.kubeconfig)
-    with connected_api(clients, settings) as api:
-        return run_dag(api, settings.dag_id, timeout=settings.timeout, on_event=on_event)
+    """Trigger ``dag_id`` on the deployed release and wait for its result."""
+    with release.connected_api(admin_secret=admin_secret) as api:
+        return run_dag(api, dag_id, timeout=timeout, on_event=on_event)

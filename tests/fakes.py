@@ -1,9 +1,13 @@
-"""Stand-ins for ``bootstrap.process.run``: they record commands and answer without running any."""
+"""Stand-ins for unit tests: runners that record commands and answer without running any, and
+a Kubernetes API made of rendered objects."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Completed
@@ -68,3 +72,69 @@ def ok(stdout: str = "", argv: Sequence[str] = ()) -> Completed:
 
 def failed(stderr: str, code: int = 1) -> Completed:
     return Completed((), code, "", stderr)
+
+
+def selects(selector: str, labels: Mapping[str, str]) -> bool:
+    """Whether a label selector of ``k=v`` and ``k in (a,b)`` terms matches ``labels``."""
+    terms: list[str] = []
+    depth, start = 0, 0
+    for index, char in enumerate(selector + ","):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            terms.append(selector[start:index].strip())
+            start = index + 1
+    for term in filter(None, terms):
+        if " in (" in term:
+            key, _, rest = term.partition(" in (")
+            if labels.get(key.strip()) not in {v.strip() for v in rest.rstrip(")").split(",")}:
+                return False
+        else:
+            key, _, value = term.partition("=")
+            if labels.get(key.strip()) != value.strip():
+                return False
+    return True
+
+
+class RenderedCluster:
+    """A stand-in Kubernetes API holding one running, ready pod per rendered workload (named
+    ``<workload>-pod``) and the rendered Secrets; enough for the release commands' lookups."""
+
+    def __init__(self, objects: Sequence[Mapping[str, Any]], *, namespace: str) -> None:
+        self.namespace = namespace
+        self.execs: list[tuple[str, str]] = []
+        self.secrets = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Secret"}
+        self.pods = [
+            self._pod(o) for o in objects if o["kind"] in ("Deployment", "StatefulSet", "Job")
+        ]
+        self.clients = SimpleNamespace(core=self)
+
+    @staticmethod
+    def _pod(workload: Mapping[str, Any]) -> Any:
+        template = workload["spec"]["template"]
+        containers = [SimpleNamespace(name=c["name"]) for c in template["spec"]["containers"]]
+        return SimpleNamespace(
+            metadata=SimpleNamespace(
+                name=f"{workload['metadata']['name']}-pod",
+                labels=dict(template["metadata"]["labels"]),
+                deletion_timestamp=None,
+                creation_timestamp=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+            ),
+            spec=SimpleNamespace(containers=containers),
+            status=SimpleNamespace(
+                phase="Running",
+                container_statuses=[SimpleNamespace(ready=True) for _ in containers],
+            ),
+        )
+
+    def list_namespaced_pod(self, namespace: str, *, label_selector: str = "") -> Any:
+        assert namespace == self.namespace, namespace
+        chosen = [p for p in self.pods if selects(label_selector, p.metadata.labels)]
+        return SimpleNamespace(items=chosen)
+
+    def read_namespaced_pod_log(
+        self, name: str, namespace: str, *, container: str, tail_lines: int
+    ) -> str:
+        return f"log of {name}/{container}"
+
+    def read_namespaced_secret(self, name: str, namespace: str) -> Any:
+        return SimpleNamespace(data=dict(self.secrets[name].get("data") or {}))

@@ -13,11 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import cluster, deploy, docker, helm, images, smoke, tools
+from bootstrap import cluster, deploy, docker, helm, images, tools
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients
-from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, base_values, merged_dag_folder
+from bootstrap.release import Target
+from tests.e2e.airflow.helpers import (
+    NAMESPACE,
+    RELEASE,
+    api_session,
+    base_values,
+    merged_dag_folder,
+)
 
 HERE = Path(__file__).parent
 # Ends the release's story: it reinstalls with the base values, which the next session's
@@ -56,12 +63,8 @@ def built_images(local_cluster: cluster.ClusterInfo) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def settings(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
-    return deploy.DeploySettings(
-        release=RELEASE,
-        namespace=NAMESPACE,
-        timeout=datetime.timedelta(minutes=15),
-        kubeconfig=local_cluster.kubeconfig,
-    )
+    target = Target(name=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig)
+    return deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +82,5 @@ def api(
     release: deploy.DeployResult, kube: KubeClients, settings: deploy.DeploySettings
 ) -> Iterator[AirflowApi]:
     """An authenticated REST client, port-forwarded to the api-server pod that is ready now."""
-    smoke_settings = smoke.SmokeSettings(
-        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
-    )
-    with smoke.connected_api(kube, smoke_settings) as client:
+    with api_session(settings, kube) as client:
         yield client

@@ -8,13 +8,16 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bootstrap import deploy, paths, smoke, values
+from bootstrap import deploy, helm, paths, smoke, tools, values
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.kube import KubeClients
 from bootstrap.kube import exec_in as exec_in_container
+from bootstrap.release import Release, Target
 
 RELEASE = "e2e"
 NAMESPACE = "airkube-e2e"
+# The release's selectors come from the handle, as the product's own commands get them.
+TARGET = Target(name=RELEASE, namespace=NAMESPACE)
 TEST_DAGS = Path(__file__).parent / "dags"
 # The Secrets the chart generates once and keeps across upgrades and uninstalls.
 KEPT_SECRETS = (f"{RELEASE}-airflow-secrets", f"{RELEASE}-postgresql", f"{RELEASE}-admin")
@@ -62,10 +65,11 @@ def exec_in(kube: KubeClients, pod: str, container: str, command: list[str]) -> 
 
 
 def component_pods(kube: KubeClients, component: str) -> list[Any]:
-    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component={component}"
     return [
         pod
-        for pod in kube.core.list_namespaced_pod(NAMESPACE, label_selector=selector).items
+        for pod in kube.core.list_namespaced_pod(
+            NAMESPACE, label_selector=TARGET.selector(component)
+        ).items
         if pod.metadata.deletion_timestamp is None
     ]
 
@@ -97,14 +101,16 @@ def run_pods_gone(kube: KubeClients, dag_id: str, run_id: str) -> bool:
     ]
 
 
+def open_release(settings: deploy.DeploySettings, kube: KubeClients) -> Release:
+    """The handle on the e2e release as it is installed now."""
+    return Release.open(helm.Helm(tools.ensure_go_tool(tools.HELM)), settings.target, clients=kube)
+
+
 def api_session(
     settings: deploy.DeploySettings, kube: KubeClients
 ) -> AbstractContextManager[AirflowApi]:
     """An authenticated REST client on the ready api-server pod of the e2e release."""
-    return smoke.connected_api(
-        kube,
-        smoke.SmokeSettings(release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig),
-    )
+    return open_release(settings, kube).connected_api()
 
 
 def trigger(api: AirflowApi, dag_id: str, conf: dict[str, Any] | None = None) -> str:

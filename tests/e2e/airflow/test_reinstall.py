@@ -51,9 +51,9 @@ def test_uninstall_should_keep_the_database_and_reinstall_should_find_it(
         namespace=NAMESPACE,
         timeout=settings.timeout,
         wait=True,
-        kubeconfig=settings.kubeconfig,
+        kubeconfig=settings.target.kubeconfig,
     )
-    deploy.wait_until_ready(kube, RELEASE, NAMESPACE, timeout=settings.timeout)
+    deploy.wait_until_ready(kube, settings.target, timeout=settings.timeout)
     assert secret_data(kube) == secrets_before, "reinstall generated new secrets"
     with api_session(settings, kube) as api:
         assert api.get("/api/v2/variables/e2e_reinstall")["value"] == marker, (

@@ -13,6 +13,7 @@ from kubernetes import watch
 from bootstrap import cluster, deploy, helm, paths
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.kube import KubeClients
+from bootstrap.release import COMPONENT_LABEL
 from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, run, task_pods
 from tests.e2e.waiting import wait_for
 
@@ -89,7 +90,7 @@ def test_smoke_dag_should_run_each_task_in_its_own_pod(api: AirflowApi, kube: Ku
         assert info["containers"][0] == "base", (
             f"{name}: first container is {info['containers'][0]}"
         )
-        assert info["labels"].get("app.kubernetes.io/component") == "worker", name
+        assert info["labels"].get(COMPONENT_LABEL) == "worker", name
     override = next(
         info for info in run_pods.values() if info["labels"].get("task_id") == "with_pod_override"
     )

@@ -100,7 +100,7 @@ def assert_history_clean(
     helm_client: helm.Helm, settings: deploy.DeploySettings, step: str
 ) -> None:
     history = helm_client.history(
-        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
+        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.target.kubeconfig
     )
     states = [(item.revision, item.status) for item in history]
     assert history and history[-1].status == "deployed", f"{step}: helm history {states}"
@@ -179,7 +179,7 @@ def test_routine_upgrade_should_succeed_and_keep_everything(
     assert_history_clean(helm_on_cluster, settings, step)
     assert keys(kube) == matrix.keys, f"{step}: the fernet key or JWT secret changed"
     jobs = kube.batch.list_namespaced_job(
-        NAMESPACE, label_selector=f"app.kubernetes.io/instance={RELEASE}"
+        NAMESPACE, label_selector=settings.target.selector()
     ).items
     assert len(jobs) == 2, (
         f"{step}: replaced Jobs were left behind: {[j.metadata.name for j in jobs]}"
@@ -230,7 +230,7 @@ def test_plain_helm_upgrade_then_rollback_should_keep_data_and_keys(
     kube: KubeClients,
 ) -> None:
     before = helm_on_cluster.current(
-        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
+        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.target.kubeconfig
     )
     assert before is not None
     secrets_before = secret_data(kube)
@@ -243,18 +243,18 @@ def test_plain_helm_upgrade_then_rollback_should_keep_data_and_keys(
         release=RELEASE,
         namespace=NAMESPACE,
         timeout=settings.timeout,
-        kubeconfig=settings.kubeconfig,
+        kubeconfig=settings.target.kubeconfig,
     )
-    deploy.wait_until_ready(kube, RELEASE, NAMESPACE, timeout=settings.timeout)
+    deploy.wait_until_ready(kube, settings.target, timeout=settings.timeout)
     assert_history_clean(helm_on_cluster, settings, "helm upgrade")
 
     helm_on_cluster.rollback(
         release=RELEASE,
         namespace=NAMESPACE,
         revision=before.revision,
-        kubeconfig=settings.kubeconfig,
+        kubeconfig=settings.target.kubeconfig,
     )
-    deploy.wait_until_ready(kube, RELEASE, NAMESPACE, timeout=settings.timeout)
+    deploy.wait_until_ready(kube, settings.target, timeout=settings.timeout)
     assert_history_clean(helm_on_cluster, settings, "helm rollback")
     assert secret_data(kube) == secrets_before, "generated secrets changed on upgrade or rollback"
     assert connection_password(kube) == CONNECTION["password"], (
@@ -282,7 +282,7 @@ def test_a_change_the_cluster_would_refuse_should_be_refused_before_anything_cha
     words: list[str],
 ) -> None:
     before = helm_on_cluster.current(
-        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
+        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.target.kubeconfig
     )
     assert before is not None
     with pytest.raises(AirkubeError) as refused:
@@ -291,6 +291,6 @@ def test_a_change_the_cluster_would_refuse_should_be_refused_before_anything_cha
     assert all(word in message for word in words), message
     assert len(message) < 600, f"the error should be a few lines: {message}"
     after = helm_on_cluster.current(
-        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.kubeconfig
+        release=RELEASE, namespace=NAMESPACE, kubeconfig=settings.target.kubeconfig
     )
     assert after is not None and after.revision == before.revision, "the refused upgrade ran"

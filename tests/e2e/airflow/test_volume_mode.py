@@ -17,6 +17,7 @@ from tests.e2e.airflow.helpers import (
     api_session,
     base_values,
     merged_dag_folder,
+    open_release,
     run,
 )
 from tests.e2e.waiting import wait_for
@@ -50,14 +51,14 @@ def volume_release(
 ) -> deploy.DeployResult:
     chart_values = values.merge(base_values(built_images), {"dags": {"mode": "volume"}})
     upgraded = deploy.deploy(helm_on_cluster, chart_values, settings)
-    dagsync.push(kube, RELEASE, NAMESPACE, merged_dag_folder())
+    dagsync.push(open_release(settings, kube), merged_dag_folder())
     return upgraded
 
 
 def test_smoke_dag_should_run_from_the_volume(
     volume_release: deploy.DeployResult, settings: deploy.DeploySettings, kube: KubeClients
 ) -> None:
-    assert devloop.release_dag_mode(kube, RELEASE, NAMESPACE) == "volume"
+    assert open_release(settings, kube).dag_mode == "volume"
     with api_session(settings, kube) as api:
         result = run(api, "airkube_smoke")
     assert result.succeeded, (
@@ -81,19 +82,18 @@ def test_dev_loop_should_bring_an_edited_dag_into_airflow(
     dag_file.write_text(DEV_DAG.format(tag="first"))
     events: list[str] = []
     failures: list[BaseException] = []
-    dev = devloop.DevSettings(
-        release=RELEASE, namespace=NAMESPACE, folder=folder, kubeconfig=settings.kubeconfig
-    )
+    dev = devloop.DevSettings(folder=folder)
+    handle = open_release(settings, kube)
 
     def no_rebuild() -> None:
         raise AssertionError("volume mode must not rebuild the image")
 
-    with api_session(settings, kube) as api:
+    with handle.connected_api() as api:
 
         def loop() -> None:
             try:
                 devloop.watch(
-                    api, kube, dev, reload_image=no_rebuild, on_event=events.append, rounds=1
+                    api, handle, dev, reload_image=no_rebuild, on_event=events.append, rounds=1
                 )
             except BaseException as error:  # surfaced to the test below
                 failures.append(error)
