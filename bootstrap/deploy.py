@@ -78,6 +78,24 @@ def image_values(built: Mapping[str, str]) -> values.Values:
     return {"images": chosen}
 
 
+def with_images(
+    chart_values: Mapping[str, Any],
+    *,
+    airflow_image: str | None = None,
+    built: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``chart_values`` pointed at an Airflow image given by reference and/or at the images
+    ``airkube image build`` recorded (``built``; an empty record is refused)."""
+    chosen = dict(chart_values)
+    if airflow_image:
+        chosen = values.merge(chosen, image_values({"airflow": airflow_image}))
+    if built is not None:
+        if not built:
+            raise AirkubeError("no images built yet", hint="run: airkube image build --image all")
+        chosen = values.merge(chosen, image_values(built))
+    return chosen
+
+
 def _pod_problem(pod: Any) -> str | None:
     """Why a pod cannot start, when that is already certain."""
     for condition in pod.status.conditions or []:
@@ -210,7 +228,7 @@ def wait_until_ready(
     *,
     timeout: datetime.timedelta,
     on_change: Callable[[ComponentState], None] = lambda state: None,
-    poll_seconds: float = 1.0,
+    poll_seconds: float = 2.0,
 ) -> list[ComponentState]:
     """Poll until every workload is ready; report each change; fail fast on a hopeless pod."""
     deadline = time.monotonic() + timeout.total_seconds()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bootstrap import dagsync
+from bootstrap import dagsync, deploy, helm, images, values
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release
@@ -132,6 +133,23 @@ def deliver(release: Release, folder: Path, *, reload_image: Callable[[], None])
     elif release.dag_mode == "image":
         reload_image()
     # gitSync: git-sync pulls the repository itself; nothing to send from here.
+
+
+def image_reloader(
+    client: helm.Helm, release: Release, folder: Path, chart_values: Mapping[str, Any]
+) -> Callable[[], None]:
+    """For image mode: rebuild the Airflow image with ``folder`` baked in, load it into the local
+    cluster and upgrade the release to it with ``chart_values``."""
+
+    def reload() -> None:
+        built = images.build_images(["airflow"], images.BuildOptions(dags_dir=folder))
+        images.load_into_cluster([image.reference for image in built])
+        chosen = values.merge(
+            chart_values, deploy.image_values({image.name: image.reference for image in built})
+        )
+        deploy.deploy(client, chosen, deploy.DeploySettings(target=release.target))
+
+    return reload
 
 
 def watch(

@@ -76,7 +76,7 @@ def wait_for_dag(
                 f"DAG {dag_id} did not appear in Airflow",
                 hint="check the DAG folder and the output of 'airkube logs dag-processor'",
             )
-        time.sleep(1)
+        time.sleep(3)
 
 
 def task_results(api: AirflowApi, dag_id: str, run_id: str) -> list[TaskResult]:
@@ -104,7 +104,7 @@ def trigger(api: AirflowApi, dag_id: str, deadline: float, on_event: Callable[[s
         except ApiError as error:
             if error.status != 404 or time.monotonic() > deadline:
                 raise
-            time.sleep(1)
+            time.sleep(3)
 
 
 def run_dag(
@@ -133,7 +133,7 @@ def run_dag(
             return SmokeResult(dag_id, run_id, state, tasks, time.monotonic() - started)
         if time.monotonic() > deadline:
             raise AirkubeError(f"DAG run {run_id} still {state} after {timeout}")
-        time.sleep(1)
+        time.sleep(2)
 
 
 def smoke(

@@ -5,16 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from bootstrap import cli, paths
+from bootstrap.commands.context import Context
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+def run(
+    capsys: pytest.CaptureFixture[str], *argv: str, context: Context | None = None
+) -> tuple[int, str, str]:
     try:
-        code = cli.main(list(argv))
+        code = cli.main(list(argv), context=context)
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     captured = capsys.readouterr()
@@ -150,9 +154,12 @@ def test_a_refused_api_call_should_read_as_object_field_reason_and_hint(
     def refused(*_args: object, **_kwargs: object) -> bool:
         raise refusal
 
+    class NoHelm(Context):
+        def helm(self) -> Any:
+            return None
+
     monkeypatch.setattr(deploy, "remove", refused)
-    monkeypatch.setattr(cli, "_helm", lambda: None)
-    code, _, err = run(capsys, "down", "--kubeconfig", "/dev/null")
+    code, _, err = run(capsys, "down", "--kubeconfig", "/dev/null", context=NoHelm())
     assert code == 1
     assert err.splitlines() == [
         "airkube: error: a Kubernetes API call of `airkube down` was refused by the cluster:",

@@ -106,11 +106,20 @@ def open_release(settings: deploy.DeploySettings, kube: KubeClients) -> Release:
     return Release.open(helm.Helm(tools.ensure_go_tool(tools.HELM)), settings.target, clients=kube)
 
 
+_FOR_SESSIONS: dict[Target, Release] = {}
+
+
 def api_session(
     settings: deploy.DeploySettings, kube: KubeClients
 ) -> AbstractContextManager[AirflowApi]:
-    """An authenticated REST client on the ready api-server pod of the e2e release."""
-    return open_release(settings, kube).connected_api()
+    """An authenticated REST client on the ready api-server pod of the e2e release.
+
+    The handle is opened once: what a session needs of it (the admin Secret, the api-server's
+    port and selector) stays the same across the upgrades the tests make, and each open costs
+    three helm calls."""
+    if settings.target not in _FOR_SESSIONS:
+        _FOR_SESSIONS[settings.target] = open_release(settings, kube)
+    return _FOR_SESSIONS[settings.target].connected_api()
 
 
 def trigger(api: AirflowApi, dag_id: str, conf: dict[str, Any] | None = None) -> str:

@@ -1,0 +1,71 @@
+"""``airkube dev | bench``: the DAG development loop and the performance baseline."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bootstrap import bench, cluster, devloop
+from bootstrap.commands.context import Context, chart_values, release_options, values_options
+
+
+def dev(args: argparse.Namespace, context: Context) -> int:
+    release = context.release(args)
+    reload_image = devloop.image_reloader(context.helm(), release, args.dags, chart_values(args))
+    print("watching for DAG changes; Ctrl-C stops", flush=True)
+    with release.connected_api() as api:
+        devloop.watch(
+            api,
+            release,
+            devloop.DevSettings(folder=args.dags),
+            reload_image=reload_image,
+            on_event=lambda text: print(f"{time.strftime('%H:%M:%S')} {text}", flush=True),
+        )
+    return 0
+
+
+def measure(args: argparse.Namespace, context: Context) -> int:
+    pids = [component.pid for component in cluster.status() if component.pid]
+    results = bench.measure(
+        context.helm(),
+        kubeconfig=context.kubeconfig(args.kubeconfig),
+        daemon_pids=pids,
+        on_event=lambda text: print(text, flush=True),
+    )
+    json_path, png_path = bench.write(results, args.output)
+    print(bench.markdown_table(results))
+    print(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "dev",
+        help="watch a DAG folder and push every change into the running release",
+        description="Watch the DAG folder; on every change push it into the running release "
+        "(copied "
+        "into the DAG volume in volume mode; a rebuilt image and an upgrade in image mode) and "
+        "report "
+        "when the dag-processor has parsed each changed file, or its import error.",
+    )
+    parser.add_argument(
+        "--dags", type=Path, default=Path("dags"), metavar="DIR", help="DAG folder (default: dags)"
+    )
+    values_options(parser)
+    release_options(parser)
+    parser.set_defaults(handler=dev)
+
+    parser = sub.add_parser(
+        "bench",
+        help="measure install time, task latency, parallel wall time, image build and memory",
+        description="On the local cluster: cold and warm image builds, helm install until every "
+        "component is ready, queued-to-running latency and wall time of a DAG of 20 parallel "
+        "no-op tasks, and the peak memory of cluster plus Airflow meanwhile. Writes results.json "
+        "and results.png.",
+    )
+    parser.add_argument("--output", type=Path, default=Path("bench"), help="folder for the results")
+    parser.add_argument(
+        "--kubeconfig", type=Path, metavar="FILE", help="cluster (default: the local one)"
+    )
+    parser.set_defaults(handler=measure)

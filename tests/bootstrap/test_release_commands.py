@@ -1,0 +1,71 @@
+"""The release commands' handlers, given a context whose release is the rendered chart and whose
+Kubernetes API is a stand-in holding one pod per rendered workload."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from bootstrap import cli, helm
+from bootstrap.commands.context import Context
+from bootstrap.release import Release, Target
+from tests.fakes import RenderedCluster
+
+
+class RenderedContext(Context):
+    """The release ``release``/``namespace`` name, as ``helm template`` renders it."""
+
+    def __init__(self, client: helm.Helm, chart_values: dict[str, object]) -> None:
+        self.client = client
+        self.chart_values = chart_values
+        self.cluster: RenderedCluster | None = None
+
+    def helm(self) -> helm.Helm:
+        return self.client
+
+    def kubeconfig(self, given: Path | None) -> Path | None:
+        return given
+
+    def release(self, args: argparse.Namespace) -> Release:
+        rendered = Release.from_render(self.client, self.chart_values, self.target(args))
+        self.cluster = RenderedCluster(rendered.objects, namespace=rendered.namespace)
+        return Release(
+            rendered.target,
+            rendered.values,
+            rendered.objects,
+            clients=self.cluster.clients,  # type: ignore[arg-type]
+        )
+
+
+def run(capsys: pytest.CaptureFixture[str], context: Context, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv), context=context)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_logs_should_read_the_component_pod_of_a_renamed_release(
+    capsys: pytest.CaptureFixture[str], helm_client: helm.Helm
+) -> None:
+    context = RenderedContext(helm_client, {"fullnameOverride": "warehouse"})
+    code, out, _ = run(
+        capsys, context, "logs", "triggerer", "--release", "etl", "--namespace", "data"
+    )
+    assert code == 0
+    assert out == "log of warehouse-triggerer-pod/triggerer"
+
+
+def test_logs_of_an_unknown_component_should_name_the_choices(
+    capsys: pytest.CaptureFixture[str], helm_client: helm.Helm
+) -> None:
+    code, _, err = run(capsys, RenderedContext(helm_client, {}), "logs", "webserver")
+    assert code == 1
+    assert "unknown component 'webserver'" in err and "scheduler" in err
+
+
+def test_target_should_come_from_the_release_options(helm_client: helm.Helm) -> None:
+    parser = cli.build_parser()
+    args = parser.parse_args(["smoke", "--release", "etl", "--namespace", "data"])
+    target = RenderedContext(helm_client, {}).target(args)
+    assert target == Target(name="etl", namespace="data", kubeconfig=None)
