@@ -12,11 +12,11 @@ import tarfile
 from pathlib import Path
 
 from bootstrap import kube
+from bootstrap.dagfiles import dag_files
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release
 
 DAGS_MOUNT = "/opt/airflow/dags"
-SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints"}
 
 
 def pack(source: Path) -> tuple[bytes, list[str]]:
@@ -26,16 +26,13 @@ def pack(source: Path) -> tuple[bytes, list[str]]:
     buffer = io.BytesIO()
     names: list[str] = []
     with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for path in sorted(source.rglob("*")):
-            relative = path.relative_to(source)
-            if SKIPPED & set(relative.parts) or path.suffix == ".pyc" or not path.is_file():
-                continue
-            info = archive.gettarinfo(str(path), arcname=relative.as_posix())
+        for path, relative in dag_files(source):
+            info = archive.gettarinfo(str(path), arcname=relative)
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             with path.open("rb") as handle:
                 archive.addfile(info, handle)
-            names.append(relative.as_posix())
+            names.append(relative)
     return buffer.getvalue(), names
 
 

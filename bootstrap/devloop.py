@@ -18,6 +18,7 @@ from typing import Any
 
 from bootstrap import dagsync, deploy, helm, images, values
 from bootstrap.airflow_api import AirflowApi
+from bootstrap.dagfiles import dag_files
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release
 
@@ -44,12 +45,9 @@ class PickUp:
 def snapshot(folder: Path) -> Snapshot:
     """Modification time and size of every DAG-folder file that would be pushed."""
     state: Snapshot = {}
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder)
-        if dagsync.SKIPPED & set(relative.parts) or path.suffix == ".pyc" or not path.is_file():
-            continue
+    for path, relative in dag_files(folder):
         stat = path.stat()
-        state[relative.as_posix()] = (stat.st_mtime_ns, stat.st_size)
+        state[relative] = (stat.st_mtime_ns, stat.st_size)
     return state
 
 

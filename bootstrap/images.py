@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bootstrap import filelock, paths
+from bootstrap.dagfiles import dag_files
 from bootstrap.docker import DockerClient, apt_install
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Runner, run
@@ -60,7 +61,6 @@ IMAGE_REPOSITORIES = {
 }
 
 # Skipped when copying a DAG folder: byte code and VCS metadata are not part of the DAGs.
-_IGNORED_DAG_PARTS = {"__pycache__", ".git", ".hg", ".svn"}
 _PEM_MARKER = b"-----BEGIN CERTIFICATE-----"
 
 Importer = Callable[[Path], None]
@@ -145,14 +145,9 @@ def image_reference(name: str, version: str, digest: str) -> str:
 
 def _read_tree(root: Path, prefix: str) -> dict[str, tuple[bytes, bool]]:
     files: dict[str, tuple[bytes, bool]] = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part in _IGNORED_DAG_PARTS for part in relative.parts) or path.suffix == ".pyc":
-            continue
-        if path.is_file():
-            executable = os.access(path, os.X_OK)
-            name = relative.as_posix() if prefix == "." else f"{prefix}/{relative.as_posix()}"
-            files[name] = (path.read_bytes(), executable)
+    for path, relative in dag_files(root):
+        name = relative if prefix == "." else f"{prefix}/{relative}"
+        files[name] = (path.read_bytes(), os.access(path, os.X_OK))
     return files
 
 
