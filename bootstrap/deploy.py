@@ -48,10 +48,6 @@ class ComponentState:
     detail: str
     failing_pod: str | None = None
 
-    @property
-    def component(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True)
 class DeployResult:

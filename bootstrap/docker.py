@@ -8,7 +8,6 @@ commands the image build uses; every call goes through an injectable ``Runner``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -273,12 +272,6 @@ class DockerClient:
         done = self.runner(self._argv("image", "inspect", "--format", "{{.Size}}", reference))
         return int(done.stdout.strip())
 
-    def image_labels(self, reference: str) -> dict[str, str]:
-        done = self.runner(
-            self._argv("image", "inspect", "--format", "{{json .Config.Labels}}", reference)
-        )
-        return json.loads(done.stdout.strip() or "null") or {}
-
     def pull(self, reference: str) -> bool:
         """Try to pull; False (not an error) when no registry serves it."""
         done = self.runner(self._argv("pull", "--quiet", reference), check=False)
@@ -421,6 +414,3 @@ class DockerClient:
 
     def remove_container(self, container: str) -> None:
         self.runner(self._argv("rm", "--force", container), check=False)
-
-    def remove_image(self, reference: str) -> None:
-        self.runner(self._argv("image", "rm", reference), check=False)

@@ -4,7 +4,6 @@ Public API for the rest of airkube:
 
 - :func:`up` / :func:`down` / :func:`status` — the lifecycle (``up`` is idempotent).
 - :func:`kubeconfig_path` — the administrator kubeconfig; pass it to ``bootstrap.kube.clients``.
-- :func:`kubectl_path` — the kubectl built with the cluster, at the server's version.
 - :func:`import_image_archive` — load a ``docker save`` tarball or OCI archive into the
   cluster so pods with ``imagePullPolicy: IfNotPresent`` or ``Never`` can use it.
 - :data:`STORAGE_CLASS` — the default StorageClass (host folders, every access mode).
@@ -23,7 +22,6 @@ from bootstrap.cluster.lifecycle import (
     build,
     down,
     kubeconfig_path,
-    kubectl_path,
     pinned_version,
     status,
     up,
@@ -48,7 +46,6 @@ __all__ = [
     "down",
     "import_image_archive",
     "kubeconfig_path",
-    "kubectl_path",
     "pinned_version",
     "status",
     "up",

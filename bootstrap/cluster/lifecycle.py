@@ -120,11 +120,6 @@ def kubeconfig_path(layout: ClusterLayout | None = None) -> Path:
     return (layout or ClusterLayout.default()).admin_kubeconfig
 
 
-def kubectl_path(layout: ClusterLayout | None = None) -> Path:
-    """The kubectl built with the cluster (same version as the server)."""
-    return _binaries(layout or ClusterLayout.default()).kubernetes / "kubectl"
-
-
 def _binaries(layout: ClusterLayout) -> Binaries:
     """Where the pinned builds live (whether or not they are built yet)."""
     return Binaries(
