@@ -96,17 +96,60 @@ def selects(selector: str, labels: Mapping[str, str]) -> bool:
 
 
 class RenderedCluster:
-    """A stand-in Kubernetes API holding one running, ready pod per rendered workload (named
-    ``<workload>-pod``) and the rendered Secrets; enough for the release commands' lookups."""
+    """A stand-in Kubernetes API holding the rendered workloads, all rolled out, with one running,
+    ready pod each (named ``<workload>-pod``), and the rendered Secrets; enough for the release
+    commands' lookups."""
 
     def __init__(self, objects: Sequence[Mapping[str, Any]], *, namespace: str) -> None:
         self.namespace = namespace
         self.execs: list[tuple[str, str]] = []
         self.secrets = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Secret"}
-        self.pods = [
-            self._pod(o) for o in objects if o["kind"] in ("Deployment", "StatefulSet", "Job")
+        workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "Job")]
+        self.pods = [self._pod(o) for o in workloads]
+        self.workloads = {
+            kind: [self._workload(o) for o in workloads if o["kind"] == kind]
+            for kind in ("Deployment", "StatefulSet", "Job")
+        }
+        self.clients = SimpleNamespace(core=self, apps=self, batch=self)
+
+    @staticmethod
+    def _workload(item: Mapping[str, Any]) -> Any:
+        replicas = item["spec"].get("replicas", 1)
+        return SimpleNamespace(
+            metadata=SimpleNamespace(name=item["metadata"]["name"], generation=1),
+            spec=SimpleNamespace(
+                replicas=replicas,
+                selector=SimpleNamespace(
+                    match_labels=item["spec"]["template"]["metadata"]["labels"]
+                ),
+            ),
+            status=SimpleNamespace(
+                replicas=replicas,
+                ready_replicas=replicas,
+                updated_replicas=replicas,
+                observed_generation=1,
+                current_revision="1",
+                update_revision="1",
+                succeeded=1,
+                conditions=[],
+            ),
+        )
+
+    def _listed(self, kind: str, namespace: str, label_selector: str) -> Any:
+        assert namespace == self.namespace, namespace
+        chosen = [
+            w for w in self.workloads[kind] if selects(label_selector, w.spec.selector.match_labels)
         ]
-        self.clients = SimpleNamespace(core=self)
+        return SimpleNamespace(items=chosen)
+
+    def list_namespaced_deployment(self, namespace: str, *, label_selector: str = "") -> Any:
+        return self._listed("Deployment", namespace, label_selector)
+
+    def list_namespaced_stateful_set(self, namespace: str, *, label_selector: str = "") -> Any:
+        return self._listed("StatefulSet", namespace, label_selector)
+
+    def list_namespaced_job(self, namespace: str, *, label_selector: str = "") -> Any:
+        return self._listed("Job", namespace, label_selector)
 
     @staticmethod
     def _pod(workload: Mapping[str, Any]) -> Any:
@@ -122,7 +165,12 @@ class RenderedCluster:
             spec=SimpleNamespace(containers=containers),
             status=SimpleNamespace(
                 phase="Running",
-                container_statuses=[SimpleNamespace(ready=True) for _ in containers],
+                conditions=[],
+                init_container_statuses=[],
+                container_statuses=[
+                    SimpleNamespace(name=c.name, ready=True, state=None, restart_count=0)
+                    for c in containers
+                ],
             ),
         )
 

@@ -10,7 +10,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from bootstrap import helm
+from bootstrap import helm, kube
 from bootstrap.release import Release, Target
 
 
@@ -23,12 +23,16 @@ class Context:
 
     def kubeconfig(self, given: Path | None) -> Path | None:
         """The kubeconfig asked for, else the usual defaults, else the local cluster's."""
-        from bootstrap import cluster, kube
+        from bootstrap import cluster
 
         if given or kube.default_kubeconfig():
             return given
         local = cluster.kubeconfig_path()
         return local if local.is_file() else None
+
+    def clients(self, target: Target) -> kube.KubeClients:
+        """Kubernetes API clients for the target's cluster."""
+        return kube.clients(target.kubeconfig)
 
     def target(self, args: argparse.Namespace) -> Target:
         """The release named by --release, --namespace and --kubeconfig."""

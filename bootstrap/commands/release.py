@@ -6,7 +6,7 @@ import argparse
 import datetime
 from pathlib import Path
 
-from bootstrap import dagsync, deploy, images, kube, logs, smoke
+from bootstrap import dagsync, deploy, images, logs, smoke
 from bootstrap.commands.context import (
     Context,
     chart_values,
@@ -67,7 +67,7 @@ def status(args: argparse.Namespace, context: Context) -> int:
         print(f"release {target.name} is not installed in namespace {target.namespace}")
         return 1
     print(f"release {revision.name}: revision {revision.revision}, {revision.status}")
-    states = deploy.release_state(kube.clients(target.kubeconfig), target)
+    states = deploy.release_state(context.clients(target), target)
     for state in states:
         show(state)
     return 0 if all(state.ready for state in states) else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,17 @@ class RenderedContext(Context):
             clients=self.cluster.clients,  # type: ignore[arg-type]
         )
 
+    def clients(self, target: Target) -> Any:
+        rendered = Release.from_render(self.client, self.chart_values, target)
+        return RenderedCluster(rendered.objects, namespace=target.namespace).clients
+
+
+class InstalledHelm(helm.Helm):
+    """The real helm for rendering; ``current`` answers as for an installed release."""
+
+    def current(self, *, release: str, namespace: str, kubeconfig: Path | None = None) -> Any:
+        return helm.Revision(release, namespace, revision=3, status="deployed", app_version="3")
+
 
 def run(capsys: pytest.CaptureFixture[str], context: Context, *argv: str) -> tuple[int, str, str]:
     code = cli.main(list(argv), context=context)
@@ -62,6 +74,19 @@ def test_logs_of_an_unknown_component_should_name_the_choices(
     code, _, err = run(capsys, RenderedContext(helm_client, {}), "logs", "webserver")
     assert code == 1
     assert "unknown component 'webserver'" in err and "scheduler" in err
+
+
+def test_status_should_list_every_component_of_a_renamed_release(
+    capsys: pytest.CaptureFixture[str], helm_client: helm.Helm
+) -> None:
+    context = RenderedContext(InstalledHelm(helm_client.binary), {"fullnameOverride": "warehouse"})
+    code, out, _ = run(capsys, context, "status", "--release", "etl", "--namespace", "data")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "release etl: revision 3, deployed"
+    for name in ("warehouse-scheduler", "warehouse-api-server", "warehouse-postgresql"):
+        assert any(name in line and "[ready]" in line for line in lines), out
+    assert any("warehouse-migrate-" in line for line in lines), out
 
 
 def test_target_should_come_from_the_release_options(helm_client: helm.Helm) -> None:
