@@ -86,6 +86,17 @@ def release_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def timeout_option(parser: argparse.ArgumentParser, *, minutes: int, what: str) -> None:
+    """``--timeout SECONDS``: how long ``what`` may take, ``minutes`` by default."""
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=datetime.timedelta(minutes=minutes),
+        metavar="SECONDS",
+        help=f"how long {what} (default: {minutes * 60})",
+    )
+
+
 def seconds(text: str) -> datetime.timedelta:
     """An argparse type: a positive number of seconds."""
     try:

@@ -73,13 +73,18 @@ def list_built(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    image_choices = [*images.IMAGE_NAMES, "all"]
-    image_help = (
-        "airflow, postgres or git-sync; repeat for several; 'all' is airflow and postgres "
-        "(default: airflow)"
+def _image_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--image",
+        action="append",
+        choices=[*images.IMAGE_NAMES, "all"],
+        metavar="NAME",
+        help="airflow, postgres or git-sync; repeat for several; 'all' is airflow and postgres "
+        "(default: airflow)",
     )
 
+
+def register(sub: argparse._SubParsersAction) -> None:
     image = sub.add_parser(
         "image",
         help="build and load the container images",
@@ -113,9 +118,7 @@ CA certificates: the build trusts the CAs added to this host's trust store
 work behind TLS-intercepting proxies; they stay in the image's trust store.
 Use --no-host-ca to leave the host's CAs out.""",
     )
-    build_parser.add_argument(
-        "--image", action="append", choices=image_choices, metavar="NAME", help=image_help
-    )
+    _image_option(build_parser)
     base = build_parser.add_mutually_exclusive_group()
     base.add_argument(
         "--base-image", metavar="REF", help="base image of the Airflow image (see above)"
@@ -169,9 +172,7 @@ Use --no-host-ca to leave the host's CAs out.""",
         description="Save the images built last (docker save, kept in the cache) and import "
         "them into the local cluster's container runtime, so pods start without a registry.",
     )
-    load_parser.add_argument(
-        "--image", action="append", choices=image_choices, metavar="NAME", help=image_help
-    )
+    _image_option(load_parser)
     load_parser.set_defaults(handler=load)
 
     list_parser = image_sub.add_parser(

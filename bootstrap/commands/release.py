@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 from pathlib import Path
 
 from bootstrap import dagsync, deploy, images, logs, smoke
@@ -11,7 +10,7 @@ from bootstrap.commands.context import (
     Context,
     chart_values,
     release_options,
-    seconds,
+    timeout_option,
     values_options,
 )
 
@@ -101,13 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     values_options(deploy_parser)
     release_options(deploy_parser)
-    deploy_parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=datetime.timedelta(minutes=15),
-        metavar="SECONDS",
-        help="how long to wait for readiness (default: 900)",
-    )
+    timeout_option(deploy_parser, minutes=15, what="to wait for readiness")
     deploy_parser.add_argument(
         "--built-images",
         action="store_true",
@@ -143,13 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="Secret with the admin password (default: the one the release uses)",
     )
-    smoke_parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=datetime.timedelta(minutes=10),
-        metavar="SECONDS",
-        help="how long the run may take (default: 600)",
-    )
+    timeout_option(smoke_parser, minutes=10, what="the run may take")
     release_options(smoke_parser)
     smoke_parser.set_defaults(handler=smoke_run)
 
