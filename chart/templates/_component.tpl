@@ -166,3 +166,19 @@ spec:
       {{- include "airkube.labels.selector" . | nindent 6 }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+airkube.component.heartbeatProbes: startup and liveness probes of a component whose health is its
+job heartbeat (dag-processor, triggerer). files/heartbeat_check.py, shipped in the config
+ConfigMap, gives `airflow jobs check --local`'s verdict at a tenth of its CPU, so the check can
+run often. The startup probe allows five minutes for the first heartbeat; a hung process is not
+expected to shut down cleanly, so a failed liveness check stops it after a short grace period.
+Usage: {{ include "airkube.component.heartbeatProbes" (dict "context" $ "jobType" "TriggererJob" "probe" .Values.triggerer.livenessProbe) }}
+*/}}
+{{- define "airkube.component.heartbeatProbes" -}}
+{{- $paths := include "airkube.config.paths" .context | fromYaml -}}
+{{- $check := dict "exec" (dict "command" (list "python" (printf "%s/heartbeat_check.py" $paths.configDir) .jobType)) -}}
+{{- $startup := merge (dict "periodSeconds" 5 "timeoutSeconds" .probe.timeoutSeconds "failureThreshold" 60) $check -}}
+{{- $liveness := merge (dict "terminationGracePeriodSeconds" 15) (deepCopy .probe) $check -}}
+{{- toYaml (dict "startupProbe" $startup "livenessProbe" $liveness) -}}
+{{- end -}}

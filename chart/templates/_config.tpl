@@ -75,6 +75,12 @@ api:
 scheduler:
   enable_health_check: "True"
   scheduler_health_check_server_port: "8974"
+{{- /* Airflow's own defaults, written out because the dag-processor's and triggerer's liveness
+probe (files/heartbeat_check.py) reads them from this file rather than importing Airflow. */}}
+dag_processor:
+  health_check_threshold: "30"
+triggerer:
+  triggerer_health_check_threshold: "30"
 logging:
   base_log_folder: {{ $paths.logs | quote }}
   {{- if .Values.logs.remote.enabled }}

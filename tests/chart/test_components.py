@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import configparser
+import re
 from typing import Any
 
 import jmespath
@@ -178,8 +179,10 @@ class TestSecrets:
                     assert value not in text, (
                         f"ConfigMap {cm['metadata']['name']} contains a secret value"
                     )
-            for key in ("sql_alchemy_conn", "fernet_key", "jwt_secret", "secret_key ="):
-                assert key not in text, f"ConfigMap {cm['metadata']['name']} sets {key}"
+            for key in ("sql_alchemy_conn", "fernet_key", "jwt_secret", "secret_key"):
+                assert not re.search(rf"^\s*{key}\s*=", text, re.MULTILINE), (
+                    f"ConfigMap {cm['metadata']['name']} sets {key}"
+                )
 
     def test_generated_fernet_key_should_be_usable(self, render: Render) -> None:
         secret = by_kind_name(render(), "Secret", "airflow-airflow-secrets")
