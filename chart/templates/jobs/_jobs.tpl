@@ -15,7 +15,8 @@ Usage: {{ include "airkube.jobs.suffix" $spec }}
 airkube.jobs.job: a Job running one Airflow command with the components' environment. Not a Helm
 hook: it is an ordinary object of the release, so `helm install --wait`, a plain install and
 GitOps tools that skip hooks all run it, and nothing waits on a database the release has not
-created yet (the Job itself waits for the database).
+created yet: each Job waits for what it needs itself (the migration for the database, the user
+creation for the migration).
 Parameters: component, args, and optionally env, initContainers (YAML text), extraVolumes,
 extraVolumeMounts, podAnnotations (on the pod, e.g. a checksum of a script it runs) and
 annotations (on the Job, not hashed: they can change in place).

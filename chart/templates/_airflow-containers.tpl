@@ -1,0 +1,91 @@
+{{- /* Containers Airflow pods share: git-sync and the wait for migrations. */ -}}
+
+{{/*
+airkube.airflow.gitSync: a git-sync v4 container. .oneTime makes it an init container that clones
+once and exits (task pods, first start of components); otherwise it is a sidecar that keeps pulling.
+Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) | nindent 8 }}
+*/}}
+{{- define "airkube.airflow.gitSync" -}}
+{{- $ctx := .context -}}
+{{- $g := $ctx.Values.dags.gitSync -}}
+{{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
+- name: {{ ternary "git-sync-init" "git-sync" .oneTime }}
+  image: {{ include "airkube.images.ref" (dict "context" $ctx "image" $ctx.Values.images.gitSync) }}
+  imagePullPolicy: {{ $ctx.Values.images.gitSync.pullPolicy }}
+  env:
+    - name: GITSYNC_REPO
+      value: {{ $g.repo | quote }}
+    - name: GITSYNC_REF
+      value: {{ $g.ref | quote }}
+    - name: GITSYNC_ROOT
+      value: {{ $paths.gitSyncRoot | quote }}
+    - name: GITSYNC_LINK
+      value: {{ $paths.gitSyncLink | quote }}
+    - name: GITSYNC_DEPTH
+      value: {{ $g.depth | quote }}
+    - name: GITSYNC_PERIOD
+      value: {{ $g.period | quote }}
+    - name: GITSYNC_ONE_TIME
+      value: {{ ternary "true" "false" .oneTime | quote }}
+    - name: HOME
+      value: /tmp
+    {{- with $g.credentialsSecret }}
+    - name: GITSYNC_USERNAME
+      valueFrom:
+        secretKeyRef:
+          name: {{ . }}
+          key: username
+    - name: GITSYNC_PASSWORD
+      valueFrom:
+        secretKeyRef:
+          name: {{ . }}
+          key: password
+    {{- end }}
+    {{- if $g.sshKeySecret }}
+    - name: GITSYNC_SSH_KEY_FILE
+      value: {{ printf "%s/ssh-key" $paths.gitSyncSecrets | quote }}
+    - name: GITSYNC_SSH_KNOWN_HOSTS
+      value: "true"
+    - name: GITSYNC_SSH_KNOWN_HOSTS_FILE
+      value: {{ printf "%s/known_hosts" $paths.configDir | quote }}
+    {{- end }}
+  resources:
+    {{- toYaml $g.resources | nindent 4 }}
+  securityContext:
+    {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 4 }}
+  volumeMounts:
+    - name: dags
+      mountPath: {{ $paths.gitSyncRoot }}
+    - name: git-tmp
+      mountPath: /tmp
+    {{- if $g.sshKeySecret }}
+    - name: git-ssh-key
+      mountPath: {{ $paths.gitSyncSecrets }}
+      readOnly: true
+    - name: config
+      mountPath: {{ $paths.configDir }}
+      readOnly: true
+    {{- end }}
+{{- end -}}
+
+{{/*
+airkube.airflow.waitForMigrations: init container that blocks until the schema matches this
+Airflow version, so no component starts against an old or empty database.
+It runs with migrations.resources whatever pod it is in: the check is the same everywhere.
+Usage: {{- include "airkube.airflow.waitForMigrations" (dict "context" $) | nindent 8 }}
+*/}}
+{{- define "airkube.airflow.waitForMigrations" -}}
+{{- $ctx := .context -}}
+- name: wait-for-migrations
+  image: {{ include "airkube.images.airflow" $ctx }}
+  imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
+  args: ["airflow", "db", "check-migrations", "--migration-wait-timeout", {{ $ctx.Values.migrations.waitTimeoutSeconds | quote }}]
+  env:
+    {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true) | nindent 4 }}
+  resources:
+    {{- toYaml $ctx.Values.migrations.resources | nindent 4 }}
+  securityContext:
+    {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 4 }}
+  volumeMounts:
+    {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx) | nindent 4 }}
+{{- end -}}

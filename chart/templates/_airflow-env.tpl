@@ -1,0 +1,69 @@
+{{- /* Environment of Airflow containers. */ -}}
+
+{{/*
+airkube.airflow.reservedEnv: environment variable names the chart sets on Airflow containers;
+user env may not redefine them (the checks say which value to change instead).
+Usage: {{ include "airkube.airflow.reservedEnv" . | fromJsonArray }}
+*/}}
+{{- define "airkube.airflow.reservedEnv" -}}
+{{- $names := list "AIRFLOW_HOME" "AIRFLOW_CONFIG" "AIRKUBE_DB_PASSWORD" "AIRKUBE_ADMIN_PASSWORD" -}}
+{{- range $option, $_ := include "airkube.config.pinned" . | fromYaml -}}
+{{- $parts := splitList "." $option -}}
+{{- $names = append $names (printf "AIRFLOW__%s__%s" (index $parts 0) (index $parts 1) | upper) -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/*
+airkube.airflow.env: environment of Airflow containers. Every container gets the config location;
+long-running components and Jobs (.secrets true) also get the database URL and the keys, read
+from Secrets. Task pods (.secrets false) get none of them: in Airflow 3 they talk only to the
+execution API with a per-task token.
+Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra" .Values.scheduler.env) | nindent 12 }}
+*/}}
+{{- define "airkube.airflow.env" -}}
+{{- $ctx := .context -}}
+{{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
+- name: AIRFLOW_HOME
+  value: {{ $paths.home | quote }}
+- name: AIRFLOW_CONFIG
+  value: {{ $paths.configFile | quote }}
+{{- if .secrets }}
+{{- $db := include "airkube.secrets.database" $ctx | fromYaml }}
+{{- if $db.connectionSecret }}
+- name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.connectionSecret }}
+      key: connection
+{{- else }}
+- name: AIRKUBE_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.passwordSecret }}
+      key: {{ $db.passwordKey }}
+{{- /* Kubernetes expands $(VAR) from the variable above, so the password never sits in a ConfigMap. */}}
+- name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+  value: {{ printf "postgresql+psycopg2://%s:$(AIRKUBE_DB_PASSWORD)@%s:%v/%s?sslmode=%s" $db.user $db.host $db.port $db.database $db.sslmode | quote }}
+{{- end }}
+{{- $keys := include "airkube.secrets.airflowName" $ctx }}
+- name: AIRFLOW__CORE__FERNET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $keys }}
+      key: fernet-key
+- name: AIRFLOW__API_AUTH__JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $keys }}
+      key: jwt-secret
+- name: AIRFLOW__API__SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $keys }}
+      key: api-secret-key
+{{- end }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,110 @@
+{{- /* Volumes and mounts of Airflow pods: config, logs, DAGs, pod templates. */ -}}
+
+{{/*
+airkube.airflow.dagsClaim: the claim holding DAG files in volume mode.
+Usage: {{ include "airkube.airflow.dagsClaim" . }}
+*/}}
+{{- define "airkube.airflow.dagsClaim" -}}
+{{- .Values.dags.volume.existingClaim | default (include "airkube.names.component" (dict "context" . "component" "dags")) -}}
+{{- end -}}
+
+{{/*
+airkube.airflow.logsClaim: the claim holding task logs when logs.persistence is on.
+Usage: {{ include "airkube.airflow.logsClaim" . }}
+*/}}
+{{- define "airkube.airflow.logsClaim" -}}
+{{- .Values.logs.persistence.existingClaim | default (include "airkube.names.component" (dict "context" . "component" "logs")) -}}
+{{- end -}}
+
+{{/*
+airkube.airflow.volumes: volumes of an Airflow pod. .dags says whether it reads DAG files,
+.podTemplates whether it mounts the worker pod templates (the scheduler), .writableRoot whether
+its root filesystem is writable (task pods), .simpleAuth whether it holds the simple auth
+manager's password file (the api-server), .ephemeralLogs keeps the logs claim out (pods that
+outlive the release, like `helm test` pods, must not pin it).
+Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extra" .Values.dagProcessor.extraVolumes) | nindent 8 }}
+*/}}
+{{- define "airkube.airflow.volumes" -}}
+{{- $ctx := .context -}}
+{{- $v := $ctx.Values -}}
+- name: config
+  configMap:
+    name: {{ include "airkube.names.component" (dict "context" $ctx "component" "config") }}
+{{- if not .writableRoot }}
+- name: tmp
+  emptyDir: {}
+{{- end }}
+- name: logs
+{{- if and $v.logs.persistence.enabled (not .ephemeralLogs) }}
+  persistentVolumeClaim:
+    claimName: {{ include "airkube.airflow.logsClaim" $ctx }}
+{{- else }}
+  emptyDir: {}
+{{- end }}
+{{- if .podTemplates }}
+- name: pod-templates
+  configMap:
+    name: {{ include "airkube.names.component" (dict "context" $ctx "component" "pod-templates") }}
+{{- end }}
+{{- if .simpleAuth }}
+- name: auth
+  emptyDir: {}
+{{- end }}
+{{- if .dags }}
+{{- if eq $v.dags.mode "volume" }}
+- name: dags
+  persistentVolumeClaim:
+    claimName: {{ include "airkube.airflow.dagsClaim" $ctx }}
+{{- else if eq $v.dags.mode "gitSync" }}
+- name: dags
+  emptyDir: {}
+- name: git-tmp
+  emptyDir: {}
+{{- with $v.dags.gitSync.sshKeySecret }}
+- name: git-ssh-key
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+airkube.airflow.volumeMounts: the mounts matching airkube.airflow.volumes (same arguments).
+Usage: {{- include "airkube.airflow.volumeMounts" (dict "context" $ "dags" true "extra" .Values.dagProcessor.extraVolumeMounts) | nindent 12 }}
+*/}}
+{{- define "airkube.airflow.volumeMounts" -}}
+{{- $ctx := .context -}}
+{{- $v := $ctx.Values -}}
+{{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
+- name: config
+  mountPath: {{ $paths.configDir }}
+  readOnly: true
+{{- if not .writableRoot }}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+- name: logs
+  mountPath: {{ $paths.logs }}
+{{- if .podTemplates }}
+- name: pod-templates
+  mountPath: {{ $paths.podTemplatesDir }}
+  readOnly: true
+{{- end }}
+{{- if .simpleAuth }}
+- name: auth
+  mountPath: {{ $paths.authDir }}
+{{- end }}
+{{- if and .dags (ne $v.dags.mode "image") }}
+- name: dags
+  mountPath: {{ $paths.dagsMount }}
+  readOnly: {{ not .dagsWritable }}
+{{- end }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
