@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import images
+from bootstrap import images, paths
 from bootstrap.cli import main
 from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
@@ -203,7 +203,7 @@ class TestAirflowBuild:
         assert context["extra-requirements.txt"] == b"requests-toolbelt==1.0.0\n"
         assert context["ca-certificates/host-proxy.crt"] == PEM
         assert context["ca-certificates/extra-0-corp.crt"] == PEM
-        assert context["Dockerfile"] == (images.paths.DOCKER_DIR / "Dockerfile").read_bytes()
+        assert context["Dockerfile"] == (paths.DOCKER_DIR / "Dockerfile").read_bytes()
 
     def test_should_leave_out_host_cas_when_asked(self, tmp_path: Path):
         host_cas = tmp_path / "host-cas"

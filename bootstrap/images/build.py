@@ -1,0 +1,304 @@
+"""Building each image from its context, skipped when an image with the same content tag exists."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bootstrap import filelock, paths
+from bootstrap.docker import DockerClient
+from bootstrap.errors import AirkubeError
+from bootstrap.images.cache import images_dir, record_built
+from bootstrap.images.context import (
+    BuildContext,
+    BuildOptions,
+    airflow_context,
+    check_inputs,
+    content_hash,
+    directory_context,
+    image_reference,
+)
+from bootstrap.images.debian import ensure_local_base, resolve_base
+from bootstrap.images.pins import (
+    AIRFLOW_VERSION,
+    GIT_SYNC_GIT_URL,
+    GIT_SYNC_MODULE,
+    GIT_SYNC_VERSION,
+    IMAGE_NAMES,
+    POSTGRES_VERSION,
+)
+from bootstrap.process import Runner, run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """One image that exists after the build, and what it took."""
+
+    name: str
+    reference: str
+    image_id: str
+    size_bytes: int
+    seconds: float
+    cache_hit: bool
+    base_image: str
+
+
+def build_from_context(
+    name: str,
+    version: str,
+    context: BuildContext,
+    *,
+    base_image: str,
+    docker: DockerClient,
+    no_cache: bool = False,
+    record: bool = True,
+    started: float | None = None,
+) -> BuiltImage:
+    """Build ``context`` on ``base_image`` unless an image with the same content tag exists.
+
+    ``started`` (a ``time.monotonic()`` value) lets the reported time include the preparation
+    done before, such as making the base image.
+    """
+    started = time.monotonic() if started is None else started
+    base_id = docker.image_id(base_image)
+    if base_id is None:
+        raise AirkubeError(f"base image {base_image} is not present")
+    digest = content_hash(context, base_id)
+    reference = image_reference(name, version, digest)
+    # Another airkube building the same content goes first; this one then finds its tag.
+    with filelock.exclusive(
+        images_dir() / "locks" / f"{name}-{digest}.lock",
+        waiting=f"waiting for another airkube building {reference}",
+    ):
+        cache_hit = not no_cache and docker.image_id(reference) is not None
+        if cache_hit:
+            log.info("%s is up to date (%s)", name, reference)
+        else:
+            log.info("building %s as %s on %s", name, reference, base_image)
+            _build(
+                name,
+                version,
+                digest,
+                context,
+                base_image=base_image,
+                docker=docker,
+                no_cache=no_cache,
+            )
+    image_id = docker.image_id(reference)
+    if image_id is None:
+        raise AirkubeError(f"docker build finished but {reference} does not exist")
+    if record:
+        record_built(name, reference)
+    return BuiltImage(
+        name=name,
+        reference=reference,
+        image_id=image_id,
+        size_bytes=docker.image_size(reference),
+        seconds=time.monotonic() - started,
+        cache_hit=cache_hit,
+        base_image=base_image,
+    )
+
+
+def _build(
+    name: str,
+    version: str,
+    digest: str,
+    context: BuildContext,
+    *,
+    base_image: str,
+    docker: DockerClient,
+    no_cache: bool,
+) -> None:
+    reference = image_reference(name, version, digest)
+    work_root = images_dir() / "contexts"
+    work_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work_root))
+    try:
+        context.write(work)
+        docker.build(
+            work,
+            tag=reference,
+            build_args={**context.build_args, "BASE_IMAGE": base_image},
+            labels={
+                "org.opencontainers.image.title": f"airkube {name}",
+                "org.opencontainers.image.version": version,
+                "io.airkube.content-hash": digest,
+                "io.airkube.base-image": base_image,
+            },
+            no_cache=no_cache,
+        )
+    except AirkubeError as error:
+        raise AirkubeError(
+            f"the {name} image did not build",
+            hint="the build output above shows the failing step; if a download failed with "
+            "a certificate error, pass the proxy's CA with --ca-cert",
+        ) from error
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def build_airflow_image(
+    options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
+) -> BuiltImage:
+    """The Airflow image: pinned Airflow and providers, the user's extras, DAGs if given."""
+    check_inputs(options)
+    docker = docker or DockerClient(runner=runner)
+    context = airflow_context(options)
+    started = time.monotonic()
+    base = resolve_base(options, docker, runner)
+    return build_from_context(
+        "airflow",
+        AIRFLOW_VERSION,
+        context,
+        base_image=base,
+        docker=docker,
+        no_cache=options.no_cache,
+        record=options.record,
+        started=started,
+    )
+
+
+def build_postgres_image(
+    options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
+) -> BuiltImage:
+    """Debian's PostgreSQL with the official image's interface, on the local Debian base."""
+    docker = docker or DockerClient(runner=runner)
+    context = directory_context(paths.DOCKER_DIR / "postgres", {"PG_MAJOR": POSTGRES_VERSION})
+    started = time.monotonic()
+    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    return build_from_context(
+        "postgres",
+        POSTGRES_VERSION,
+        context,
+        base_image=base,
+        docker=docker,
+        no_cache=options.no_cache,
+        record=options.record,
+        started=started,
+    )
+
+
+def release_commit(ls_remote_output: str, tag: str) -> str | None:
+    """The commit a tag points to, from ``git ls-remote`` output (an annotated tag's peeled line
+    wins over the tag object)."""
+    found: dict[str, str] = {}
+    for line in ls_remote_output.splitlines():
+        sha, _, ref = line.partition("\t")
+        found[ref.strip()] = sha.strip()
+    return found.get(f"refs/tags/{tag}^{{}}") or found.get(f"refs/tags/{tag}")
+
+
+def git_sync_install_argv(revision: str) -> list[str]:
+    """``go install`` of git-sync at ``revision``, static, reporting the release version."""
+    return [
+        "go",
+        "install",
+        "-trimpath",
+        "-ldflags",
+        f"-s -w -X {GIT_SYNC_MODULE}/pkg/version.VERSION={GIT_SYNC_VERSION}",
+        f"{GIT_SYNC_MODULE}@{revision}",
+    ]
+
+
+def ensure_git_sync_binary(
+    *, runner: Runner = run, which: Callable[[str], str | None] = shutil.which
+) -> Path:
+    """The git-sync release binary, built once from its Go module and kept in the cache."""
+    target = images_dir() / "git-sync" / GIT_SYNC_VERSION / "git-sync"
+    if target.is_file():
+        return target
+    for program, hint in (
+        ("go", "install Go (go.dev/dl) to build git-sync from its module"),
+        ("git", "install git (apt-get install git)"),
+    ):
+        if which(program) is None:
+            raise AirkubeError(f"'{program}' was not found on PATH", hint=hint)
+    # git-sync's module path has no /v4 suffix, so Go refuses its v4 tags as module versions;
+    # the release can only be fetched by its commit.
+    listing = runner(
+        ["git", "ls-remote", GIT_SYNC_GIT_URL, f"refs/tags/{GIT_SYNC_VERSION}*"], check=False
+    )
+    commit = release_commit(listing.stdout, GIT_SYNC_VERSION) if listing.returncode == 0 else None
+    if commit is None:
+        raise AirkubeError(
+            f"cannot find the commit of git-sync {GIT_SYNC_VERSION} at {GIT_SYNC_GIT_URL}",
+            hint="building the git-sync image needs that repository and the Go module proxy "
+            "to be reachable; otherwise use a git-sync image from a registry",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    gobin = Path(tempfile.mkdtemp(prefix="gobin-", dir=target.parent))
+    try:
+        log.info("building git-sync %s (%s) from its Go module", GIT_SYNC_VERSION, commit[:12])
+        try:
+            runner(
+                git_sync_install_argv(commit),
+                env={**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"},
+            )
+        except AirkubeError as error:
+            raise AirkubeError(
+                f"git-sync {GIT_SYNC_VERSION} did not build from {GIT_SYNC_MODULE}@{commit[:12]}",
+                hint="the Go module proxy (GOPROXY) must serve k8s.io/git-sync",
+            ) from error
+        (gobin / "git-sync").replace(target)
+    finally:
+        shutil.rmtree(gobin, ignore_errors=True)
+    return target
+
+
+def build_git_sync_image(
+    options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
+) -> BuiltImage:
+    """Upstream git-sync with git and ssh, on the local Debian base."""
+    docker = docker or DockerClient(runner=runner)
+    started = time.monotonic()
+    binary = ensure_git_sync_binary(runner=runner)
+    context = directory_context(
+        paths.DOCKER_DIR / "git-sync", {"GIT_SYNC_VERSION": GIT_SYNC_VERSION}
+    )
+    context = BuildContext(
+        files={**context.files, "git-sync": (binary.read_bytes(), True)},
+        build_args=context.build_args,
+    )
+    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    return build_from_context(
+        "git-sync",
+        GIT_SYNC_VERSION,
+        context,
+        base_image=base,
+        docker=docker,
+        no_cache=options.no_cache,
+        record=options.record,
+        started=started,
+    )
+
+
+def build_images(
+    names: Sequence[str],
+    options: BuildOptions,
+    *,
+    docker: DockerClient | None = None,
+    runner: Runner = run,
+) -> list[BuiltImage]:
+    """Build the named images in order; inputs are checked for all of them first."""
+    unknown = [name for name in names if name not in IMAGE_NAMES]
+    if unknown:
+        raise AirkubeError(
+            f"unknown image: {', '.join(unknown)}", hint=f"choose from {', '.join(IMAGE_NAMES)}"
+        )
+    check_inputs(options)
+    docker = docker or DockerClient(runner=runner)
+    builders: dict[str, Callable[[], BuiltImage]] = {
+        "airflow": lambda: build_airflow_image(options, docker=docker, runner=runner),
+        "postgres": lambda: build_postgres_image(options, docker=docker, runner=runner),
+        "git-sync": lambda: build_git_sync_image(options, docker=docker, runner=runner),
+    }
+    return [builders[name]() for name in names]
