@@ -14,11 +14,11 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -26,6 +26,8 @@ from bootstrap import process, refusals
 from bootstrap.errors import AirkubeError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -53,30 +55,56 @@ def _chart_check_message(text: str) -> str | None:
     return re.sub(r"execution error at \([^)]*\):\s*", "", message).strip()
 
 
-def _helm_error(error: AirkubeError) -> AirkubeError:
-    text = "\n".join(str(error).splitlines()[1:])
-    checked = _chart_check_message(text)
-    if checked is not None:
-        return AirkubeError(f"helm: {checked}")
-    message = re.sub(r"^Error: ", "", text.strip()) or str(error)
-    return AirkubeError(f"helm: {message}")
+# pyhelm3's typed errors that need words of their own; any other failure is read from helm's text.
+_TYPED_FAILURES = {
+    "ConnectionError": (
+        "helm cannot reach the Kubernetes API",
+        "check the kubeconfig (--kubeconfig) and that the cluster is up "
+        "(for the local one: airkube cluster status)",
+    ),
+    "ChartNotFoundError": ("helm found no chart there", "point it at the chart folder (chart/)"),
+    "ResourceAlreadyExistsError": (
+        "an object the chart creates already exists outside this release",
+        "delete that object, or install under another release name or namespace",
+    ),
+    "CommandCancelledError": ("helm was interrupted", ""),
+}
+
+
+def _error_text(error: Exception) -> str:
+    stderr = getattr(error, "stderr", None)
+    if isinstance(stderr, bytes):
+        return stderr.decode(errors="replace")
+    if isinstance(error, AirkubeError):
+        # The runner's message starts with the command line; helm's stderr follows it.
+        return "\n".join(str(error).splitlines()[1:]) or str(error)
+    return str(error)
 
 
 def _failure(action: str, error: Exception) -> AirkubeError:
-    """Our error for a helm command run through pyhelm3 that failed: the chart's own check as
-    helm printed it, or the cluster's refusal in a few lines (see ``refusals``)."""
-    stderr = getattr(error, "stderr", None)
-    if isinstance(stderr, bytes):
-        text = stderr.decode(errors="replace")
-    elif isinstance(error, AirkubeError):
-        # The runner's message starts with the command line; helm's stderr follows it.
-        text = "\n".join(str(error).splitlines()[1:]) or str(error)
-    else:
-        text = str(error)
+    """The one mapping from a failed helm call (the binary or pyhelm3) to our error: the chart's
+    own check as helm printed it, a typed pyhelm3 error in plain words, or the cluster's refusal
+    in a few lines (see ``refusals``)."""
+    text = _error_text(error)
     checked = _chart_check_message(text)
     if checked is not None:
         return AirkubeError(f"{action}: the chart refused the values: {checked}")
+    typed = _TYPED_FAILURES.get(type(error).__name__)
+    if typed is not None and type(error).__module__.startswith("pyhelm3"):
+        what, hint = typed
+        detail = re.sub(r"^Error: ", "", text.strip().splitlines()[0]) if text.strip() else ""
+        return AirkubeError(f"{action}: {what}" + (f" ({detail})" if detail else ""), hint=hint)
     return refusals.explain(action, text)
+
+
+def _run_async(action: str, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one pyhelm3 call to completion; our own errors pass, helm's are mapped."""
+    try:
+        return asyncio.run(work())
+    except AirkubeError:
+        raise
+    except Exception as error:
+        raise _failure(action, error) from error
 
 
 def _revision(name: str, namespace: str, revision: Any) -> Revision:
@@ -152,7 +180,7 @@ class Helm:
             try:
                 return self.runner(argv).stdout
             except AirkubeError as error:
-                raise _helm_error(error) from error
+                raise _failure(f"helm template of release {release}", error) from error
 
     def lint(
         self, chart: Path, values: Mapping[str, Any], *, kube_version: str | None = None
@@ -165,7 +193,7 @@ class Helm:
             try:
                 return self.runner(argv).stdout
             except AirkubeError as error:
-                raise _helm_error(error) from error
+                raise _failure("helm lint", error) from error
 
     def install_notes(
         self,
@@ -185,7 +213,7 @@ class Helm:
             try:
                 done = self.runner(argv)
             except AirkubeError as error:
-                raise _helm_error(error) from error
+                raise _failure(f"helm install --dry-run of release {release}", error) from error
         return str(json.loads(done.stdout)["info"].get("notes", ""))
 
     def test(
@@ -204,7 +232,7 @@ class Helm:
         try:
             return self.runner(argv).stdout
         except AirkubeError as error:
-            raise _helm_error(error) from error
+            raise _failure(f"helm test of release {release}", error) from error
 
     def upgrade_install(
         self,
@@ -233,12 +261,7 @@ class Helm:
             )
             return _revision(release, namespace, revision)
 
-        try:
-            return asyncio.run(run())
-        except Exception as error:
-            if isinstance(error, AirkubeError):
-                raise
-            raise _failure(f"helm upgrade --install of release {release}", error) from error
+        return _run_async(f"helm upgrade --install of release {release}", run)
 
     def upgrade(
         self,
@@ -279,10 +302,7 @@ class Helm:
                 key=lambda item: item.revision,
             )
 
-        try:
-            return asyncio.run(run())
-        except Exception as error:
-            raise _failure(f"helm history of release {release}", error) from error
+        return _run_async(f"helm history of release {release}", run)
 
     def _client(self, kubeconfig: Path | None, timeout: datetime.timedelta) -> Any:
         from pyhelm3 import Client
@@ -311,10 +331,7 @@ class Helm:
             await revision.release.uninstall(wait=True)
             return True
 
-        try:
-            return asyncio.run(run())
-        except Exception as error:
-            raise _failure(f"helm uninstall of release {release}", error) from error
+        return _run_async(f"helm uninstall of release {release}", run)
 
     def rollback(
         self,
@@ -337,12 +354,7 @@ class Helm:
             )
             return _revision(release, namespace, rolled)
 
-        try:
-            return asyncio.run(run())
-        except AirkubeError:
-            raise
-        except Exception as error:
-            raise _failure(f"helm rollback of release {release}", error) from error
+        return _run_async(f"helm rollback of release {release}", run)
 
     def installed(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
@@ -362,10 +374,7 @@ class Helm:
                 objects=objects,
             )
 
-        try:
-            return asyncio.run(run())
-        except Exception as error:
-            raise _failure(f"helm get of release {release}", error) from error
+        return _run_async(f"helm get of release {release}", run)
 
     def current(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
@@ -377,10 +386,7 @@ class Helm:
             revision = await _current_or_none(client, release, namespace)
             return None if revision is None else _revision(release, namespace, revision)
 
-        try:
-            return asyncio.run(run())
-        except Exception as error:
-            raise _failure(f"helm status of release {release}", error) from error
+        return _run_async(f"helm status of release {release}", run)
 
 
 @dataclass(frozen=True)

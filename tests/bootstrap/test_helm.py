@@ -48,7 +48,10 @@ def test_template_failure_should_surface_helms_message_only() -> None:
     client = helm.Helm("helm", runner=FakeRunner({("helm", "template"): failed(stderr)}))
     with pytest.raises(AirkubeError) as caught:
         client.template(Path("chart"), {})
-    assert str(caught.value) == "helm: dags.gitSync.repo is empty while dags.mode=gitSync: set it"
+    assert str(caught.value) == (
+        "helm template of release airflow: the chart refused the values: "
+        "dags.gitSync.repo is empty while dags.mode=gitSync: set it"
+    )
 
 
 def test_parse_documents_should_skip_empty_ones() -> None:
@@ -91,3 +94,24 @@ def test_a_plain_upgrade_refused_by_the_cluster_should_list_object_and_field() -
         "  Job r-migrate-1: spec.template: field is immutable"
     )
     assert "kubectl delete job r-migrate-1" in caught.hint
+
+
+def test_pyhelm3s_typed_errors_should_read_as_sentences_with_a_hint() -> None:
+    from pyhelm3 import errors as pyhelm3_errors
+
+    unreachable = pyhelm3_errors.ConnectionError(
+        1, b"", b'Error: Kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": EOF\n'
+    )
+    error = helm._failure("helm upgrade --install of release r", unreachable)
+    assert error.args[0] == (
+        "helm upgrade --install of release r: helm cannot reach the Kubernetes API "
+        '(Kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": EOF)'
+    )
+    assert "kubeconfig" in error.hint
+
+    exists = pyhelm3_errors.ResourceAlreadyExistsError(
+        1, b"", b'Error: ConfigMap "r-config" in namespace "ns" exists and cannot be imported\n'
+    )
+    error = helm._failure("helm upgrade --install of release r", exists)
+    assert "already exists outside this release" in str(error)
+    assert "r-config" in str(error)
