@@ -1,12 +1,27 @@
-"""The command line of every daemon the cluster runs (pure: paths in, argv out)."""
+"""The cluster's daemons: the command line of each (pure functions: paths in, argv out) and the
+table ``up``, ``down`` and ``status`` walk: every component with its health probe, the config
+files it reads, and the order of starting and stopping."""
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import bootstrap
+from bootstrap.cluster import daemons, gobuild
+from bootstrap.cluster.configs import COREDNS_READY_PORT
+from bootstrap.cluster.health import Probe, check, socket_accepts
 from bootstrap.cluster.layout import NODE_NAME, ClusterLayout, ClusterNetwork
 from bootstrap.cluster.pki import ClusterPki
+from bootstrap.cluster.versions import (
+    containerd_program,
+    coredns_program,
+    etcd_program,
+    kubernetes_program,
+)
 
 ADMISSION_PLUGINS = ("NodeRestriction",)
 
@@ -152,3 +167,162 @@ def kube_proxy_cleanup_argv(bins: Binaries) -> list[str]:
 
 def coredns_argv(bins: Binaries, layout: ClusterLayout) -> list[str]:
     return [str(bins.coredns / "coredns"), "-conf", str(layout.config / "Corefile")]
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Component:
+    """One daemon of the cluster: how it runs, how its health is judged, what it reads."""
+
+    daemon: daemons.Daemon
+    probe: Callable[[], tuple[bool, str]]
+    ready_timeout: float
+    reads: tuple[Path, ...] = ()
+    """Config files it reads only at start: a change to one needs a restart."""
+
+
+#: The start order, by stage: ``up`` starts each stage, then does what the next one needs
+#: (the pause image once the runtime runs, the add-ons once the API server answers); ``down``
+#: stops the stages, and the components within them, in reverse.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("runtime", ("containerd",)),
+    ("control plane", ("etcd", "kube-apiserver")),
+    ("controllers", ("kube-controller-manager", "kube-scheduler")),
+    ("node", ("kubelet", "kube-proxy", "coredns", "storage-provisioner")),
+)
+START_ORDER = tuple(name for _, names in STAGES for name in names)
+
+
+def binaries(layout: ClusterLayout) -> Binaries:
+    """Where the pinned builds live (whether or not they are built yet)."""
+    return Binaries(
+        kubernetes=gobuild.output_dir(layout, kubernetes_program()),
+        etcd=gobuild.output_dir(layout, etcd_program()),
+        containerd=gobuild.output_dir(layout, containerd_program()),
+        coredns=gobuild.output_dir(layout, coredns_program()),
+    )
+
+
+def component_table(
+    layout: ClusterLayout, net: ClusterNetwork, bins: Binaries
+) -> dict[str, Component]:
+    pki = ClusterPki(layout.pki)
+    admin = pki.pair("admin")
+    etcd_client = pki.pair("etcd-healthcheck-client")
+
+    def daemon(
+        name: str,
+        argv: list[str],
+        *,
+        extra_path: tuple[Path, ...] = (),
+        extra_env: tuple[tuple[str, str], ...] = (),
+    ) -> daemons.Daemon:
+        return daemons.Daemon(
+            name=name,
+            argv=tuple(argv),
+            log_file=layout.logs / f"{name}.log",
+            pid_file=layout.pids / f"{name}.pid",
+            extra_path=extra_path,
+            extra_env=extra_env,
+        )
+
+    def http(probe: Probe) -> Callable[[], tuple[bool, str]]:
+        return lambda: check(probe)
+
+    def containerd_probe() -> tuple[bool, str]:
+        if not socket_accepts(layout.containerd_socket):
+            return False, "socket not accepting connections"
+        return True, "ok"
+
+    package_root = Path(bootstrap.__file__).resolve().parent.parent
+    provisioner = daemon(
+        "storage-provisioner",
+        [
+            sys.executable,
+            "-m",
+            "bootstrap.cluster.provisioner",
+            "--kubeconfig",
+            str(layout.kubeconfig_for("storage-provisioner")),
+            "--root",
+            str(layout.volumes),
+            "--heartbeat",
+            str(layout.pids / "storage-provisioner.heartbeat"),
+        ],
+        extra_env=(("PYTHONPATH", str(package_root)),),
+    )
+
+    def provisioner_probe() -> tuple[bool, str]:
+        heartbeat = layout.pids / "storage-provisioner.heartbeat"
+        try:
+            age = time.time() - heartbeat.stat().st_mtime
+        except FileNotFoundError:
+            return False, "no reconcile pass yet"
+        return age < 15, f"last pass {age:.0f} s ago"
+
+    return {
+        "containerd": Component(
+            daemon(
+                "containerd",
+                containerd_argv(bins, layout.config / "containerd.toml"),
+                extra_path=(bins.containerd,),
+            ),
+            containerd_probe,
+            30,
+            reads=(layout.config / "containerd.toml",),
+        ),
+        "etcd": Component(
+            daemon("etcd", etcd_argv(bins, layout, pki, net)),
+            http(
+                Probe(
+                    f"https://127.0.0.1:{net.etcd_client_port}/health",
+                    pki.etcd_ca.cert,
+                    etcd_client.cert,
+                    etcd_client.key,
+                )
+            ),
+            60,
+        ),
+        "kube-apiserver": Component(
+            daemon("kube-apiserver", apiserver_argv(bins, pki, net)),
+            http(Probe(f"{net.apiserver_url}/readyz", pki.ca.cert, admin.cert, admin.key)),
+            120,
+        ),
+        "kube-controller-manager": Component(
+            daemon("kube-controller-manager", controller_manager_argv(bins, layout, pki, net)),
+            http(Probe("https://127.0.0.1:10257/healthz", verify=False)),
+            60,
+            reads=(layout.kubeconfig_for("controller-manager"),),
+        ),
+        "kube-scheduler": Component(
+            daemon("kube-scheduler", scheduler_argv(bins, layout)),
+            http(Probe("https://127.0.0.1:10259/healthz", verify=False)),
+            60,
+            reads=(layout.kubeconfig_for("scheduler"),),
+        ),
+        "kubelet": Component(
+            daemon("kubelet", kubelet_argv(bins, layout, net), extra_path=(bins.containerd,)),
+            http(Probe("http://127.0.0.1:10248/healthz")),
+            90,
+            reads=(layout.config / "kubelet.yaml", layout.kubeconfig_for("kubelet")),
+        ),
+        "kube-proxy": Component(
+            daemon("kube-proxy", kube_proxy_argv(bins, layout)),
+            http(Probe("http://127.0.0.1:10256/healthz")),
+            60,
+            reads=(layout.config / "kube-proxy.yaml", layout.kubeconfig_for("kube-proxy")),
+        ),
+        "coredns": Component(
+            daemon("coredns", coredns_argv(bins, layout)),
+            http(Probe(f"http://127.0.0.1:{COREDNS_READY_PORT}/ready")),
+            60,
+            reads=(layout.config / "Corefile", layout.kubeconfig_for("coredns")),
+        ),
+        "storage-provisioner": Component(
+            provisioner,
+            provisioner_probe,
+            30,
+            reads=(layout.kubeconfig_for("storage-provisioner"),),
+        ),
+    }

@@ -12,30 +12,25 @@ import contextlib
 import logging
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import bootstrap
 from bootstrap import filelock
 from bootstrap.cluster import apt, daemons, gobuild, leftovers, network
 from bootstrap.cluster.addons import apply_addons
 from bootstrap.cluster.components import (
+    STAGES,
+    START_ORDER,
     Binaries,
-    apiserver_argv,
-    containerd_argv,
-    controller_manager_argv,
-    coredns_argv,
-    etcd_argv,
-    kube_proxy_argv,
+    Component,
+    binaries,
+    component_table,
     kube_proxy_cleanup_argv,
-    kubelet_argv,
-    scheduler_argv,
 )
-from bootstrap.cluster.configs import COREDNS_READY_PORT, render_all, write_changed
-from bootstrap.cluster.health import Probe, check, socket_accepts, wait_until
+from bootstrap.cluster.configs import render_all, write_changed
+from bootstrap.cluster.health import socket_accepts, wait_until
 from bootstrap.cluster.images import (
     PAUSE_IMAGE,
     build_pause_archive,
@@ -44,7 +39,7 @@ from bootstrap.cluster.images import (
     import_archive,
 )
 from bootstrap.cluster.layout import NODE_NAME, ClusterLayout, ClusterNetwork
-from bootstrap.cluster.pki import ClusterPki, ensure_pki
+from bootstrap.cluster.pki import ensure_pki
 from bootstrap.cluster.versions import (
     DEBIAN_PACKAGES,
     KUBERNETES,
@@ -60,18 +55,6 @@ from bootstrap.process import require_program, run
 log = logging.getLogger(__name__)
 
 CNI_BIN_DIR = Path("/usr/lib/cni")
-#: Start order; ``down`` stops in reverse.
-ORDER = (
-    "containerd",
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubelet",
-    "kube-proxy",
-    "coredns",
-    "storage-provisioner",
-)
 
 
 @dataclass(frozen=True)
@@ -89,13 +72,6 @@ class ClusterInfo:
     server: str
     version: str
     seconds: float
-
-
-@dataclass(frozen=True)
-class _Component:
-    daemon: daemons.Daemon
-    probe: Callable[[], tuple[bool, str]]
-    ready_timeout: float
 
 
 def is_cgroup_v1(cgroup_root: Path = Path("/sys/fs/cgroup")) -> bool:
@@ -118,132 +94,6 @@ def can_lower_oom_scores(status_text: str | None = None) -> bool:
 def kubeconfig_path(layout: ClusterLayout | None = None) -> Path:
     """The cluster administrator's kubeconfig (it exists once ``up`` has run)."""
     return (layout or ClusterLayout.default()).admin_kubeconfig
-
-
-def _binaries(layout: ClusterLayout) -> Binaries:
-    """Where the pinned builds live (whether or not they are built yet)."""
-    return Binaries(
-        kubernetes=gobuild.output_dir(layout, kubernetes_program()),
-        etcd=gobuild.output_dir(layout, etcd_program()),
-        containerd=gobuild.output_dir(layout, containerd_program()),
-        coredns=gobuild.output_dir(layout, coredns_program()),
-    )
-
-
-def _components(
-    layout: ClusterLayout, net: ClusterNetwork, bins: Binaries
-) -> dict[str, _Component]:
-    pki = ClusterPki(layout.pki)
-    admin = pki.pair("admin")
-    etcd_client = pki.pair("etcd-healthcheck-client")
-
-    def daemon(
-        name: str,
-        argv: list[str],
-        *,
-        extra_path: tuple[Path, ...] = (),
-        extra_env: tuple[tuple[str, str], ...] = (),
-    ) -> daemons.Daemon:
-        return daemons.Daemon(
-            name=name,
-            argv=tuple(argv),
-            log_file=layout.logs / f"{name}.log",
-            pid_file=layout.pids / f"{name}.pid",
-            extra_path=extra_path,
-            extra_env=extra_env,
-        )
-
-    def http(probe: Probe) -> Callable[[], tuple[bool, str]]:
-        return lambda: check(probe)
-
-    def containerd_probe() -> tuple[bool, str]:
-        if not socket_accepts(layout.containerd_socket):
-            return False, "socket not accepting connections"
-        return True, "ok"
-
-    package_root = Path(bootstrap.__file__).resolve().parent.parent
-    provisioner = daemon(
-        "storage-provisioner",
-        [
-            sys.executable,
-            "-m",
-            "bootstrap.cluster.provisioner",
-            "--kubeconfig",
-            str(layout.kubeconfig_for("storage-provisioner")),
-            "--root",
-            str(layout.volumes),
-            "--heartbeat",
-            str(layout.pids / "storage-provisioner.heartbeat"),
-        ],
-        extra_env=(("PYTHONPATH", str(package_root)),),
-    )
-
-    def provisioner_probe() -> tuple[bool, str]:
-        heartbeat = layout.pids / "storage-provisioner.heartbeat"
-        try:
-            age = time.time() - heartbeat.stat().st_mtime
-        except FileNotFoundError:
-            return False, "no reconcile pass yet"
-        return age < 15, f"last pass {age:.0f} s ago"
-
-    return {
-        "containerd": _Component(
-            daemon(
-                "containerd",
-                containerd_argv(bins, layout.config / "containerd.toml"),
-                extra_path=(bins.containerd,),
-            ),
-            containerd_probe,
-            30,
-        ),
-        "etcd": _Component(
-            daemon("etcd", etcd_argv(bins, layout, pki, net)),
-            http(
-                Probe(
-                    f"https://127.0.0.1:{net.etcd_client_port}/health",
-                    pki.etcd_ca.cert,
-                    etcd_client.cert,
-                    etcd_client.key,
-                )
-            ),
-            60,
-        ),
-        "kube-apiserver": _Component(
-            daemon("kube-apiserver", apiserver_argv(bins, pki, net)),
-            http(Probe(f"{net.apiserver_url}/readyz", pki.ca.cert, admin.cert, admin.key)),
-            120,
-        ),
-        "kube-controller-manager": _Component(
-            daemon("kube-controller-manager", controller_manager_argv(bins, layout, pki, net)),
-            http(Probe("https://127.0.0.1:10257/healthz", verify=False)),
-            60,
-        ),
-        "kube-scheduler": _Component(
-            daemon("kube-scheduler", scheduler_argv(bins, layout)),
-            http(Probe("https://127.0.0.1:10259/healthz", verify=False)),
-            60,
-        ),
-        "kubelet": _Component(
-            daemon("kubelet", kubelet_argv(bins, layout, net), extra_path=(bins.containerd,)),
-            http(Probe("http://127.0.0.1:10248/healthz")),
-            90,
-        ),
-        "kube-proxy": _Component(
-            daemon("kube-proxy", kube_proxy_argv(bins, layout)),
-            http(Probe("http://127.0.0.1:10256/healthz")),
-            60,
-        ),
-        "coredns": _Component(
-            daemon("coredns", coredns_argv(bins, layout)),
-            http(Probe(f"http://127.0.0.1:{COREDNS_READY_PORT}/ready")),
-            60,
-        ),
-        "storage-provisioner": _Component(
-            provisioner,
-            provisioner_probe,
-            30,
-        ),
-    }
 
 
 def _require_root() -> None:
@@ -272,10 +122,10 @@ def build(layout: ClusterLayout | None = None) -> Binaries:
     layout = layout or ClusterLayout.default()
     for program in (kubernetes_program(), etcd_program(), containerd_program(), coredns_program()):
         gobuild.ensure_built(layout, program)
-    return _binaries(layout)
+    return binaries(layout)
 
 
-def _clear_crash_leftovers(layout: ClusterLayout, components: dict[str, _Component]) -> None:
+def _clear_crash_leftovers(layout: ClusterLayout, components: dict[str, Component]) -> None:
     """When containerd is not running, nothing it started may still be running either."""
     if daemons.running_pid(components["containerd"].daemon) is not None:
         return
@@ -290,7 +140,7 @@ def _clear_crash_leftovers(layout: ClusterLayout, components: dict[str, _Compone
     shutil.rmtree(layout.run_root, ignore_errors=True)
 
 
-def _start(component: _Component) -> None:
+def _start(component: Component) -> None:
     daemons.start(component.daemon)
     name = component.daemon.name
 
@@ -357,23 +207,28 @@ def _up(layout: ClusterLayout, net: ClusterNetwork) -> ClusterInfo:
         restrict_oom_score_adj=not can_lower_oom_scores(),
     )
     changed = write_changed(files)
-    components = _components(layout, net, bins)
+    components = component_table(layout, net, bins)
     # Judge a crash before restarting anything: a config restart is not a crash.
     _clear_crash_leftovers(layout, components)
-    _restart_changed(components, changed, layout)
+    _restart_changed(components, changed)
     for folder in (layout.logs, layout.pids, layout.volumes, layout.etcd_data.parent):
         folder.mkdir(parents=True, exist_ok=True)
     layout.etcd_data.mkdir(mode=0o700, exist_ok=True)
     network.set_up(layout, net)
-    _start(components["containerd"])
     ctr = bins.containerd / "ctr"
-    if not image_present(ctr, layout.containerd_socket, PAUSE_IMAGE):
-        import_archive(ctr, layout.containerd_socket, pause_archive)
-    for name in ("etcd", "kube-apiserver"):
-        _start(components[name])
-    apply_addons(clients(layout.admin_kubeconfig))
-    for name in ORDER[3:]:
-        _start(components[name])
+
+    def import_pause_image() -> None:
+        if not image_present(ctr, layout.containerd_socket, PAUSE_IMAGE):
+            import_archive(ctr, layout.containerd_socket, pause_archive)
+
+    after_stage: dict[str, Callable[[], None]] = {
+        "runtime": import_pause_image,
+        "control plane": lambda: apply_addons(clients(layout.admin_kubeconfig)),
+    }
+    for stage, names in STAGES:
+        for name in names:
+            _start(components[name])
+        after_stage.get(stage, lambda: None)()
     _wait_node_ready(layout)
     version = clients(layout.admin_kubeconfig).version.get_code().git_version
     elapsed = time.monotonic() - started
@@ -381,23 +236,12 @@ def _up(layout: ClusterLayout, net: ClusterNetwork) -> ClusterInfo:
     return ClusterInfo(layout.admin_kubeconfig, net.apiserver_url, version, elapsed)
 
 
-def _restart_changed(
-    components: dict[str, _Component], changed: list[Path], layout: ClusterLayout
-) -> None:
+def _restart_changed(components: dict[str, Component], changed: list[Path]) -> None:
     """A changed config only takes effect after a restart of the component that reads it."""
-    readers = {
-        "containerd": [layout.config / "containerd.toml"],
-        "kube-controller-manager": [layout.kubeconfig_for("controller-manager")],
-        "kube-scheduler": [layout.kubeconfig_for("scheduler")],
-        "kubelet": [layout.config / "kubelet.yaml", layout.kubeconfig_for("kubelet")],
-        "kube-proxy": [layout.config / "kube-proxy.yaml", layout.kubeconfig_for("kube-proxy")],
-        "coredns": [layout.config / "Corefile", layout.kubeconfig_for("coredns")],
-    }
-    readers["storage-provisioner"] = [layout.kubeconfig_for("storage-provisioner")]
-    for name, paths in readers.items():
-        if any(path in changed for path in paths) and daemons.running_pid(components[name].daemon):
+    for name, component in components.items():
+        if set(component.reads) & set(changed) and daemons.running_pid(component.daemon):
             log.info("%s configuration changed; restarting it", name)
-            daemons.stop(components[name].daemon)
+            daemons.stop(component.daemon)
 
 
 def _remove_containers(ctr: Path, socket: Path) -> None:
@@ -418,26 +262,22 @@ def down(layout: ClusterLayout | None = None, net: ClusterNetwork | None = None)
 
 
 def _down(layout: ClusterLayout, net: ClusterNetwork) -> list[str]:
-    bins = _binaries(layout)
-    components = _components(layout, net, bins)
+    bins = binaries(layout)
+    components = component_table(layout, net, bins)
+
+    def clear_node() -> None:
+        # With the kubelet gone nothing restarts the pods' containers; kube-proxy's rules go too.
+        _remove_containers(bins.containerd / "ctr", layout.containerd_socket)
+        if (bins.kubernetes / "kube-proxy").is_file():
+            run(kube_proxy_cleanup_argv(bins), check=False)
+
+    after_stop: dict[str, Callable[[], None]] = {"node": clear_node}
     stopped = []
-    for name in ("storage-provisioner", "coredns", "kubelet"):
-        if daemons.stop(components[name].daemon):
-            stopped.append(name)
-    _remove_containers(bins.containerd / "ctr", layout.containerd_socket)
-    if daemons.stop(components["kube-proxy"].daemon):
-        stopped.append("kube-proxy")
-    if (bins.kubernetes / "kube-proxy").is_file():
-        run(kube_proxy_cleanup_argv(bins), check=False)
-    for name in (
-        "kube-scheduler",
-        "kube-controller-manager",
-        "kube-apiserver",
-        "etcd",
-        "containerd",
-    ):
-        if daemons.stop(components[name].daemon):
-            stopped.append(name)
+    for stage, names in reversed(STAGES):
+        for name in reversed(names):
+            if daemons.stop(components[name].daemon):
+                stopped.append(name)
+        after_stop.get(stage, lambda: None)()
     leftovers.kill_shims(layout.containerd_socket)
     leftovers.kill_pod_processes()
     leftovers.unmount_under([layout.run_root, layout.kubelet_root, layout.containerd_root])
@@ -454,9 +294,9 @@ def status(
     """Each component's process and health, in start order."""
     layout = layout or ClusterLayout.default()
     net = net or ClusterNetwork()
-    components = _components(layout, net, _binaries(layout))
+    components = component_table(layout, net, binaries(layout))
     report = []
-    for name in ORDER:
+    for name in START_ORDER:
         component = components[name]
         pid = daemons.running_pid(component.daemon)
         healthy, detail = component.probe() if pid else (False, "not running")

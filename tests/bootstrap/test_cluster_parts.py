@@ -9,7 +9,13 @@ import tarfile
 from pathlib import Path
 
 from bootstrap.cluster import daemons
-from bootstrap.cluster.components import Binaries, apiserver_argv, kubelet_argv
+from bootstrap.cluster.components import (
+    START_ORDER,
+    Binaries,
+    apiserver_argv,
+    component_table,
+    kubelet_argv,
+)
 from bootstrap.cluster.gobuild import build_argv, go_binary_name
 from bootstrap.cluster.images import import_argv, toolbox_spec
 from bootstrap.cluster.layout import PROVISIONER_NAME, ClusterLayout, ClusterNetwork
@@ -200,3 +206,20 @@ def test_forwarding_is_left_on_while_another_bridge_exists() -> None:
         "7: docker0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500\n"
     )
     assert other_bridges(listed) == ["docker0"], "the cluster's own bridge does not count"
+
+
+def test_every_component_should_have_exactly_one_place_in_the_start_order(tmp_path: Path) -> None:
+    table = component_table(ClusterLayout(tmp_path), ClusterNetwork(), BINS)
+    assert sorted(START_ORDER) == sorted(table), "up, down and status walk STAGES only"
+    assert len(set(START_ORDER)) == len(START_ORDER)
+    assert START_ORDER.index("containerd") < START_ORDER.index("kube-apiserver")
+    assert START_ORDER.index("kube-apiserver") < START_ORDER.index("kubelet")
+
+
+def test_a_changed_config_file_should_restart_the_components_that_read_it(tmp_path: Path) -> None:
+    layout = ClusterLayout(tmp_path)
+    table = component_table(layout, ClusterNetwork(), BINS)
+    readers = {name for name, c in table.items() if layout.config / "kubelet.yaml" in c.reads}
+    assert readers == {"kubelet"}
+    written = {path for c in table.values() for path in c.reads}
+    assert layout.kubeconfig_for("storage-provisioner") in written
