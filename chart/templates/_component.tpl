@@ -179,6 +179,6 @@ Usage: {{ include "airkube.component.heartbeatProbes" (dict "context" $ "jobType
 {{- $paths := include "airkube.config.paths" .context | fromYaml -}}
 {{- $check := dict "exec" (dict "command" (list "python" (printf "%s/heartbeat_check.py" $paths.configDir) .jobType)) -}}
 {{- $startup := merge (dict "periodSeconds" 5 "timeoutSeconds" .probe.timeoutSeconds "failureThreshold" 60) $check -}}
-{{- $liveness := merge (dict "terminationGracePeriodSeconds" 15) (deepCopy .probe) $check -}}
+{{- $liveness := merge (dict "terminationGracePeriodSeconds" 5) (deepCopy .probe) $check -}}
 {{- toYaml (dict "startupProbe" $startup "livenessProbe" $liveness) -}}
 {{- end -}}

@@ -1,5 +1,13 @@
-"""volume mode on the real cluster (switched by upgrade): DAGs copied into the shared claim run in
-task pods that mount it, and the dev loop brings an edited DAG into Airflow without a rebuild."""
+"""volume mode on the real cluster, on a second release whose names all come from
+``fullnameOverride`` and whose release name is 50 characters long: the user's commands
+(``airkube deploy --push-dags``, ``smoke``, ``logs``, the dev loop, ``down``) must find every
+object through the release handle, never by spelling ``<release>-<component>``. DAGs copied into
+the shared claim run in task pods that mount it, and the dev loop brings an edited DAG into
+Airflow without a rebuild.
+
+The release keeps its data volume and Secrets when ``down`` removes it at the end, as a user's
+would, so the next run installs onto a migrated database.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +16,18 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bootstrap import dagsync, deploy, devloop, helm, values
+from bootstrap import deploy, devloop, helm, values
+from bootstrap.cli import main
 from bootstrap.kube import KubeClients
-from tests.e2e.airflow.helpers import (
-    NAMESPACE,
-    RELEASE,
-    api_session,
-    base_values,
-    merged_dag_folder,
-    open_release,
-    run,
-)
+from bootstrap.release import Release, Target
+from tests.e2e.airflow.helpers import base_values, merged_dag_folder, run
 from tests.e2e.waiting import wait_for
+
+RENAMED = "e2e-volume-mode-with-a-release-name-of-fifty-chars"
+RENAMED_NAMESPACE = "airkube-e2e-renamed"
+FULLNAME = "renamed"
 
 DEV_DAG = """
 import pendulum
@@ -42,39 +49,83 @@ e2e_dev_loop()
 
 
 @pytest.fixture(scope="module")
-def volume_release(
+def renamed_target(settings: deploy.DeploySettings) -> Target:
+    assert len(RENAMED) == 50
+    return Target(name=RENAMED, namespace=RENAMED_NAMESPACE, kubeconfig=settings.target.kubeconfig)
+
+
+def cli(target: Target, *argv: str) -> list[str]:
+    """``airkube ARGV --release ... --namespace ... --kubeconfig ...``: the options of every
+    release command."""
+    return [
+        *argv,
+        "--release",
+        target.name,
+        "--namespace",
+        target.namespace,
+        "--kubeconfig",
+        str(target.kubeconfig),
+    ]
+
+
+@pytest.fixture(scope="module")
+def renamed_release(
     release: deploy.DeployResult,
     helm_on_cluster: helm.Helm,
     built_images: dict[str, str],
-    settings: deploy.DeploySettings,
-    kube: KubeClients,
-) -> deploy.DeployResult:
-    chart_values = values.merge(base_values(built_images), {"dags": {"mode": "volume"}})
-    upgraded = deploy.deploy(helm_on_cluster, chart_values, settings)
-    dagsync.push(open_release(settings, kube), merged_dag_folder())
-    return upgraded
-
-
-def test_smoke_dag_should_run_from_the_volume(
-    volume_release: deploy.DeployResult, settings: deploy.DeploySettings, kube: KubeClients
-) -> None:
-    assert open_release(settings, kube).dag_mode == "volume"
-    with api_session(settings, kube) as api:
-        result = run(api, "airkube_smoke")
-    assert result.succeeded, (
-        f"smoke run in volume mode: {[(t.task_id, t.state) for t in result.tasks]}"
+    renamed_target: Target,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Release:
+    chart_values = values.merge(
+        base_values(built_images), {"dags": {"mode": "volume"}, "fullnameOverride": FULLNAME}
     )
-    template = kube.core.read_namespaced_config_map(f"{RELEASE}-pod-templates", NAMESPACE).data[
-        "default.yaml"
-    ]
-    assert f"claimName: {RELEASE}-dags" in template, "task pods do not mount the DAG claim"
+    values_file = tmp_path_factory.mktemp("renamed") / "values.yaml"
+    values_file.write_text(yaml.safe_dump(chart_values))
+    deployed = main(
+        cli(
+            renamed_target,
+            "deploy",
+            "-f",
+            str(values_file),
+            "--push-dags",
+            str(merged_dag_folder()),
+        )
+    )
+    assert deployed == 0, "airkube deploy of the renamed release failed (its output is above)"
+    return Release.open(helm_on_cluster, renamed_target)
 
 
-def test_dev_loop_should_bring_an_edited_dag_into_airflow(
-    volume_release: deploy.DeployResult,
-    settings: deploy.DeploySettings,
+def test_smoke_should_run_from_the_volume_on_the_renamed_release(
+    renamed_release: Release,
+    renamed_target: Target,
     kube: KubeClients,
-    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert renamed_release.dag_mode == "volume"
+    assert renamed_release.object_name("Deployment", "scheduler") == f"{FULLNAME}-scheduler"
+    template = kube.core.read_namespaced_config_map(
+        f"{FULLNAME}-pod-templates", RENAMED_NAMESPACE
+    ).data["default.yaml"]
+    assert f"claimName: {FULLNAME}-dags" in template, "task pods do not mount the DAG claim"
+
+    assert main(cli(renamed_target, "smoke")) == 0, capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "airkube_smoke run" in printed and ": success in" in printed, printed
+
+
+def test_logs_should_read_a_task_and_a_component_of_the_renamed_release(
+    renamed_release: Release, renamed_target: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(cli(renamed_target, "logs", "airkube_smoke/report")) == 0
+    task_log = capsys.readouterr().out
+    assert "task 0 ran in pod" in task_log, task_log[-1500:]
+    assert main(cli(renamed_target, "logs", "scheduler", "--tail", "50")) == 0
+    assert capsys.readouterr().out.strip(), "the scheduler's log was empty"
+
+
+def test_dev_loop_should_bring_an_edited_dag_into_the_renamed_release(
+    renamed_release: Release, tmp_path: Path
 ) -> None:
     folder = tmp_path / "dags"
     shutil.copytree(merged_dag_folder(), folder)
@@ -83,7 +134,7 @@ def test_dev_loop_should_bring_an_edited_dag_into_airflow(
     events: list[str] = []
     failures: list[BaseException] = []
     dev = devloop.DevSettings(folder=folder)
-    handle = open_release(settings, kube)
+    handle = renamed_release
 
     def no_rebuild() -> None:
         raise AssertionError("volume mode must not rebuild the image")
@@ -119,3 +170,28 @@ def test_dev_loop_should_bring_an_edited_dag_into_airflow(
         assert tags == ["second"], f"Airflow still has the old version: {tags}"
         result = run(api, "e2e_dev_loop")
         assert result.succeeded, result
+
+
+def test_down_should_remove_the_renamed_release_and_keep_its_data(
+    renamed_release: Release, renamed_target: Target, helm_on_cluster: helm.Helm, kube: KubeClients
+) -> None:
+    assert main(cli(renamed_target, "down")) == 0
+    assert (
+        helm_on_cluster.current(
+            release=RENAMED, namespace=RENAMED_NAMESPACE, kubeconfig=renamed_target.kubeconfig
+        )
+        is None
+    ), "the release is still installed"
+    left = wait_for(
+        "the renamed release's pods to be gone",
+        lambda: not kube.core.list_namespaced_pod(RENAMED_NAMESPACE).items or None,
+        timeout=180,
+    )
+    assert left
+    claims = {
+        c.metadata.name
+        for c in kube.core.list_namespaced_persistent_volume_claim(RENAMED_NAMESPACE).items
+    }
+    assert f"data-{FULLNAME}-postgresql-0" in claims, f"the database volume was removed: {claims}"
+    secrets = {s.metadata.name for s in kube.core.list_namespaced_secret(RENAMED_NAMESPACE).items}
+    assert {f"{FULLNAME}-airflow-secrets", f"{FULLNAME}-admin"} <= secrets, secrets
