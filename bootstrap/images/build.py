@@ -55,11 +55,9 @@ def build_from_context(
     name: str,
     version: str,
     context: BuildContext,
-    *,
     base_image: str,
     docker: DockerClient,
-    no_cache: bool = False,
-    record: bool = True,
+    options: BuildOptions,
     started: float | None = None,
 ) -> BuiltImage:
     """Build ``context`` on ``base_image`` unless an image with the same content tag exists.
@@ -68,6 +66,7 @@ def build_from_context(
     done before, such as making the base image.
     """
     started = time.monotonic() if started is None else started
+    no_cache = options.no_cache
     base_id = docker.image_id(base_image)
     if base_id is None:
         raise AirkubeError(f"base image {base_image} is not present")
@@ -95,7 +94,7 @@ def build_from_context(
     image_id = docker.image_id(reference)
     if image_id is None:
         raise AirkubeError(f"docker build finished but {reference} does not exist")
-    if record:
+    if options.record:
         record_built(name, reference)
     return BuiltImage(
         name=name,
@@ -155,16 +154,7 @@ def build_airflow_image(
     context = airflow_context(options)
     started = time.monotonic()
     base = resolve_base(options, docker, runner)
-    return build_from_context(
-        "airflow",
-        AIRFLOW_VERSION,
-        context,
-        base_image=base,
-        docker=docker,
-        no_cache=options.no_cache,
-        record=options.record,
-        started=started,
-    )
+    return build_from_context("airflow", AIRFLOW_VERSION, context, base, docker, options, started)
 
 
 def build_postgres_image(
@@ -175,16 +165,7 @@ def build_postgres_image(
     context = directory_context(paths.DOCKER_DIR / "postgres", {"PG_MAJOR": POSTGRES_VERSION})
     started = time.monotonic()
     base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
-    return build_from_context(
-        "postgres",
-        POSTGRES_VERSION,
-        context,
-        base_image=base,
-        docker=docker,
-        no_cache=options.no_cache,
-        record=options.record,
-        started=started,
-    )
+    return build_from_context("postgres", POSTGRES_VERSION, context, base, docker, options, started)
 
 
 def release_commit(ls_remote_output: str, tag: str) -> str | None:
@@ -269,16 +250,7 @@ def build_git_sync_image(
         build_args=context.build_args,
     )
     base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
-    return build_from_context(
-        "git-sync",
-        GIT_SYNC_VERSION,
-        context,
-        base_image=base,
-        docker=docker,
-        no_cache=options.no_cache,
-        record=options.record,
-        started=started,
-    )
+    return build_from_context("git-sync", GIT_SYNC_VERSION, context, base, docker, options, started)
 
 
 def build_images(
