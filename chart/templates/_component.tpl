@@ -170,9 +170,9 @@ spec:
 {{/*
 airkube.component.heartbeatProbes: startup and liveness probes of a component whose health is its
 job heartbeat (dag-processor, triggerer). files/heartbeat_check.py, shipped in the config
-ConfigMap, gives `airflow jobs check --local`'s verdict at a tenth of its CPU, so the check can
-run often. The startup probe allows five minutes for the first heartbeat; a hung process is not
-expected to shut down cleanly, so a failed liveness check stops it after a short grace period.
+ConfigMap, gives `airflow jobs check --local`'s verdict for about a fiftieth of its CPU, so the
+check can run often. The startup probe allows five minutes for the first heartbeat; a hung
+process is not expected to shut down cleanly, so a failed liveness check stops it after 5 s.
 Usage: {{ include "airkube.component.heartbeatProbes" (dict "context" $ "jobType" "TriggererJob" "probe" .Values.triggerer.livenessProbe) }}
 */}}
 {{- define "airkube.component.heartbeatProbes" -}}
