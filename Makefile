@@ -41,8 +41,8 @@ setup: ## install the pinned Python environment, helm, kubeconform and schemas
 ##@ Quality
 .PHONY: lint
 lint: $(STAMP) ## ruff, mypy, helm lint --strict and kubeconform over every values file
-	.venv/bin/ruff check bootstrap tests dags chart/files
-	.venv/bin/ruff format --check bootstrap tests dags chart/files
+	.venv/bin/ruff check bootstrap tests dags chart/files docker
+	.venv/bin/ruff format --check bootstrap tests dags chart/files docker
 	.venv/bin/mypy
 	.venv/bin/pytest -q tests/chart/test_render_matrix.py
 

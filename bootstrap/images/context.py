@@ -150,6 +150,7 @@ def airflow_context(options: BuildOptions, *, docker_dir: Path | None = None) ->
     for name, executable in (
         ("Dockerfile", False),
         ("bootstrap.sh", True),
+        ("migration_heads.py", False),
         ("requirements.lock", False),
     ):
         files[name] = ((docker_dir / name).read_bytes(), executable)

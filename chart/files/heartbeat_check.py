@@ -11,11 +11,17 @@ Usage: python heartbeat_check.py TriggererJob|DagProcessorJob
 
 from __future__ import annotations
 
-import configparser
 import datetime
-import os
 import socket
 import sys
+
+from airkube_db import (
+    Settings,
+    first_line,
+    is_postgres,
+    libpq_connection,
+    sqlalchemy_connection,
+)
 
 # Where each job type's threshold lives in airflow.cfg; the chart writes both options there.
 THRESHOLD_OPTIONS = {
@@ -23,22 +29,6 @@ THRESHOLD_OPTIONS = {
     "DagProcessorJob": ("dag_processor", "health_check_threshold"),
 }
 DEFAULT_HOSTNAME_CALLABLE = "airflow.utils.net.getfqdn"
-
-
-class Settings:
-    """Airflow options as Airflow resolves them: AIRFLOW__SECTION__KEY wins over airflow.cfg."""
-
-    def __init__(self, config_file: str) -> None:
-        self.parser = configparser.ConfigParser(interpolation=None)
-        self.parser.read(config_file)
-
-    def get(self, section: str, option: str) -> str | None:
-        from_env = os.environ.get(f"AIRFLOW__{section.upper()}__{option.upper()}")
-        if from_env is not None:
-            return from_env
-        value = self.parser.get(section, option, fallback=None)
-        # The chart doubles "%" because Airflow's own parser interpolates.
-        return None if value is None else value.replace("%%", "%")
 
 
 def this_host(settings: Settings) -> str:
@@ -61,8 +51,7 @@ def newest_heartbeat(
     url: str, schema: str | None, job_type: str, hostname: str
 ) -> datetime.datetime | None:
     """The latest heartbeat of this host's running jobs of that type, or None when there is none."""
-    scheme = url.partition("://")[0]
-    if scheme.partition("+")[0] in {"postgresql", "postgres"}:
+    if is_postgres(url):
         try:
             return _newest_heartbeat_libpq(url, schema, job_type, hostname)
         except ImportError:
@@ -73,9 +62,7 @@ def newest_heartbeat(
 def _newest_heartbeat_libpq(
     url: str, schema: str | None, job_type: str, hostname: str
 ) -> datetime.datetime | None:
-    # libpq reads the URL itself once the SQLAlchemy driver suffix is gone; importing psycopg2
-    # alone keeps a check near 0.05 CPU-seconds, against 0.4 with SQLAlchemy.
-    import psycopg2
+    # Importing psycopg2 alone keeps a check near 0.05 CPU-seconds, against 0.4 with SQLAlchemy.
     from psycopg2 import sql
 
     table = sql.Identifier(schema, "job") if schema else sql.Identifier("job")
@@ -83,14 +70,9 @@ def _newest_heartbeat_libpq(
         "SELECT latest_heartbeat FROM {} WHERE state = 'running' AND job_type = %s"
         " AND hostname = %s ORDER BY latest_heartbeat DESC LIMIT 1"
     ).format(table)
-    scheme, _, rest = url.partition("://")
-    connection = psycopg2.connect(f"{scheme.partition('+')[0]}://{rest}")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(query, (job_type, hostname))
-            row = cursor.fetchone()
-    finally:
-        connection.close()
+    with libpq_connection(url) as connection, connection.cursor() as cursor:
+        cursor.execute(query, (job_type, hostname))
+        row = cursor.fetchone()
     return None if row is None else row[0]
 
 
@@ -98,7 +80,6 @@ def _newest_heartbeat_sqlalchemy(
     url: str, schema: str | None, job_type: str, hostname: str
 ) -> datetime.datetime | None:
     import sqlalchemy
-    import sqlalchemy.pool
 
     job = sqlalchemy.table(
         "job",
@@ -114,12 +95,8 @@ def _newest_heartbeat_sqlalchemy(
         .order_by(job.c.latest_heartbeat.desc())
         .limit(1)
     )
-    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(query).scalar()
-    finally:
-        engine.dispose()
+    with sqlalchemy_connection(url) as connection:
+        return connection.execute(query).scalar()
 
 
 def main(argv: list[str]) -> int:
@@ -127,7 +104,7 @@ def main(argv: list[str]) -> int:
         print(f"usage: heartbeat_check.py {'|'.join(THRESHOLD_OPTIONS)}", file=sys.stderr)
         return 2
     job_type = argv[0]
-    settings = Settings(os.environ.get("AIRFLOW_CONFIG", "/opt/airflow/config/airflow.cfg"))
+    settings = Settings()
     section, option = THRESHOLD_OPTIONS[job_type]
     threshold = settings.get(section, option)
     url = settings.get("database", "sql_alchemy_conn")
@@ -140,8 +117,8 @@ def main(argv: list[str]) -> int:
         heartbeat = newest_heartbeat(
             url, settings.get("database", "sql_alchemy_schema"), job_type, hostname
         )
-    except Exception as error:  # the probe's output is an event message: one line, not a traceback
-        print(f"cannot read the job table: {str(error).splitlines()[0]}", file=sys.stderr)
+    except Exception as error:
+        print(f"cannot read the job table: {first_line(error)}", file=sys.stderr)
         return 1
     if heartbeat is None:
         print(f"no running {job_type} on host {hostname}", file=sys.stderr)

@@ -71,15 +71,19 @@ Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) |
 {{/*
 airkube.airflow.waitForMigrations: init container that blocks until the schema matches this
 Airflow version, so no component starts against an old or empty database.
+files/migrations_check.py (in the config ConfigMap) gives the verdict of `airflow db
+check-migrations` from the heads the airkube image records at build time, and runs that command
+for images without the record.
 It runs with migrations.resources whatever pod it is in: the check is the same everywhere.
 Usage: {{- include "airkube.airflow.waitForMigrations" (dict "context" $) | nindent 8 }}
 */}}
 {{- define "airkube.airflow.waitForMigrations" -}}
 {{- $ctx := .context -}}
+{{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
 - name: wait-for-migrations
   image: {{ include "airkube.images.airflow" $ctx }}
   imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
-  args: ["airflow", "db", "check-migrations", "--migration-wait-timeout", {{ $ctx.Values.migrations.waitTimeoutSeconds | quote }}]
+  args: ["python", {{ printf "%s/migrations_check.py" $paths.configDir | quote }}, {{ $ctx.Values.migrations.waitTimeoutSeconds | quote }}]
   env:
     {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true) | nindent 4 }}
   resources:

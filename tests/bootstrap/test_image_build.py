@@ -7,12 +7,16 @@ the first (cold) build every later run finds its content tag and takes seconds.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from bootstrap import images
+from bootstrap import images, paths
 from bootstrap.docker import DockerClient, ensure_engine
 from bootstrap.errors import AirkubeError
 
@@ -110,6 +114,21 @@ def test_should_run_as_the_non_root_airflow_user(docker, built):
 
 def test_should_report_the_pinned_airflow_version(docker, built):
     assert run_in(docker, built, "airflow", "version").strip() == images.AIRFLOW_VERSION
+
+
+def test_should_record_the_migration_heads_of_its_airflow(docker, built, tmp_path):
+    """The record the chart's migration check reads equals what the recorder writes with the
+    Airflow pinned here (the same lock): Airflow's heads, FAB's, and the auth managers."""
+    local = tmp_path / "heads.json"
+    environment = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home")}
+    recorder = str(paths.DOCKER_DIR / "migration_heads.py")
+    subprocess.run([sys.executable, recorder, str(local)], env=environment, check=True, timeout=120)
+    record = json.loads(
+        run_in(docker, built, "cat", "/usr/local/share/airkube/migration-heads.json")
+    )
+    assert record == json.loads(local.read_text())
+    assert record["airflow_version"] == images.AIRFLOW_VERSION
+    assert set(record["version_tables"]) == {"alembic_version", "alembic_version_fab"}
 
 
 def test_should_pass_arguments_through_unchanged(docker, built):

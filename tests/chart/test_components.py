@@ -11,6 +11,7 @@ import jmespath
 import pytest
 from cryptography.fernet import Fernet
 
+from bootstrap import paths
 from tests.conftest import Render, by_kind_name
 
 COMPONENTS = ("scheduler", "api-server", "dag-processor", "triggerer")
@@ -287,7 +288,13 @@ class TestMigrations:
                 "spec"
             ]["initContainers"]
             assert init[0]["name"] == "wait-for-migrations", name
-            assert init[0]["args"][:3] == ["airflow", "db", "check-migrations"]
+            script = init[0]["args"][1]
+            assert init[0]["args"][0] == "python" and script.endswith("/migrations_check.py")
+            mounts = {m["mountPath"]: m["name"] for m in init[0]["volumeMounts"]}
+            assert mounts.get(script.rsplit("/", 1)[0]) == "config", (name, mounts)
+        shipped = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]
+        for module in ("migrations_check.py", "airkube_db.py"):
+            assert shipped[module] == (paths.CHART_DIR / "files" / module).read_text(), module
 
     def test_job_names_should_follow_the_image(self, render: Render) -> None:
         def job_names(tag: str) -> set[str]:

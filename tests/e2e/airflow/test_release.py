@@ -13,8 +13,16 @@ from kubernetes import watch
 from bootstrap import cluster, deploy, helm, paths
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.kube import KubeClients
+from bootstrap.kube import exec_in as exec_in_container
 from bootstrap.release import COMPONENT_LABEL
-from tests.e2e.airflow.helpers import NAMESPACE, RELEASE, run, task_pods
+from tests.e2e.airflow.helpers import (
+    NAMESPACE,
+    RELEASE,
+    component_pods,
+    exec_in,
+    run,
+    task_pods,
+)
 from tests.e2e.waiting import wait_for
 
 SMOKE = "airkube_smoke"
@@ -157,3 +165,35 @@ def test_helm_test_should_pass(
         release=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig
     )
     assert output.count("Succeeded") >= 2, output
+
+
+# Rewrites the image's record with one head changed, for the check to find it missing.
+TAMPER = """
+import json, sys
+record = json.load(open("/usr/local/share/airkube/migration-heads.json"))
+record["version_tables"][sys.argv[1]] = ["0000feed0000"]
+json.dump(record, open("/tmp/tampered-heads.json", "w"))
+"""
+
+
+def test_migration_check_should_read_postgres_as_airflow_does(
+    release: deploy.DeployResult, kube: KubeClients
+) -> None:
+    (pod,) = component_pods(kube, "scheduler")
+    name = pod.metadata.name
+    script = "/opt/airflow/config/migrations_check.py"
+    current = exec_in_container(kube, NAMESPACE, name, "scheduler", ["python", script, "1"])
+    assert current.returncode == 0, current.stdout + current.stderr
+    assert "migration heads" in current.stdout and "asking" not in current.stdout, current.stdout
+    airflow = exec_in_container(
+        kube, NAMESPACE, name, "scheduler", ["airflow", "db", "check-migrations", "-t", "1"]
+    )
+    assert airflow.returncode == 0, airflow.stderr
+
+    for table in ("alembic_version", "alembic_version_fab"):
+        exec_in(kube, name, "scheduler", ["python", "-c", TAMPER, table])
+        behind = exec_in_container(
+            kube, NAMESPACE, name, "scheduler", ["python", script, "1", "/tmp/tampered-heads.json"]
+        )
+        assert behind.returncode == 1, behind.stdout + behind.stderr
+        assert f"{table} holds" in behind.stderr and "0000feed0000" in behind.stderr, behind.stderr
