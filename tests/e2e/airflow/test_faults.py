@@ -1,5 +1,6 @@
 """Faults the KubernetesExecutor must survive: a task pod deleted before or after its task
-reported running, a scheduler replaced mid-run, a dag-processor and a triggerer that hang.
+reported running, a scheduler replaced mid-run. (A hung dag-processor and triggerer are
+restarted by their liveness probes on the second release, test_volume_mode.py.)
 
 Every wait is on an observed state. The task pods of ``e2e_worker_retry`` hold at a gate until
 the test opens it, so "before the task reported running" is a state the test controls, not a
@@ -8,11 +9,8 @@ race against how fast the machine starts Airflow.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
 from typing import Any
 
-from bootstrap import deploy
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.kube import KubeClients
 from tests.e2e.airflow.helpers import (
@@ -173,68 +171,3 @@ def test_replaced_scheduler_should_adopt_running_task_pods(
     assert wait_for(
         "the adopted pods to be deleted", lambda: run_pods_gone(kube, dag_id, run_id), timeout=120
     )
-
-
-# Stops every process of the component's Airflow command (the main process and its forks share
-# its command line): alive to the kernel, silent to the database, as a deadlocked process is.
-FREEZE = textwrap.dedent(
-    """
-    import os, signal, sys
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            argv = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")
-        except OSError:
-            continue
-        if len(argv) > 2 and argv[1].endswith("/airflow") and argv[2] == sys.argv[1]:
-            os.kill(int(pid), signal.SIGSTOP)
-            print(pid)
-    """
-)
-HEARTBEAT_COMPONENTS = ["dag-processor", "triggerer"]
-
-
-def container_status(kube: KubeClients, pod: str, container: str) -> Any:
-    status = kube.core.read_namespaced_pod(pod, NAMESPACE).status
-    return next(s for s in status.container_statuses if s.name == container)
-
-
-def restarted_and_ready(
-    kube: KubeClients, pod: str, container: str, restarts: int
-) -> Callable[[], Any]:
-    """A probe for wait_for: the container's status once it restarted and is ready again."""
-
-    def probe() -> Any:
-        status = container_status(kube, pod, container)
-        return status if status.restart_count > restarts and status.ready else None
-
-    return probe
-
-
-def liveness_failures(kube: KubeClients, pod: str) -> list[str]:
-    events = kube.core.list_namespaced_event(
-        NAMESPACE, field_selector=f"involvedObject.name={pod},reason=Unhealthy"
-    ).items
-    return [e.message for e in events if "Liveness probe failed" in (e.message or "")]
-
-
-def test_hung_dag_processor_and_triggerer_should_be_restarted_by_their_liveness_probe(
-    release: deploy.DeployResult, kube: KubeClients
-) -> None:
-    pods = {}
-    for component in HEARTBEAT_COMPONENTS:
-        (pod,) = component_pods(kube, component)
-        name = pod.metadata.name
-        pods[component] = (name, container_status(kube, name, component).restart_count)
-        frozen = exec_in(kube, name, component, ["python", "-c", FREEZE, component]).split()
-        assert frozen, f"no airflow {component} process found to freeze in {name}"
-
-    for component, (name, restarts) in pods.items():
-        back = wait_for(
-            f"the hung {component} to be restarted and report a heartbeat again",
-            restarted_and_ready(kube, name, component, restarts),
-        )
-        assert back.restart_count == restarts + 1, f"{component} restarted more than once: {back}"
-        failures = liveness_failures(kube, name)
-        assert any("last heartbeat" in message for message in failures), (
-            f"the {component} restart should come from its heartbeat check: {failures}"
-        )

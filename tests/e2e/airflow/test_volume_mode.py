@@ -5,6 +5,10 @@ object through the release handle, never by spelling ``<release>-<component>``. 
 the shared claim run in task pods that mount it, and the dev loop brings an edited DAG into
 Airflow without a rebuild.
 
+Its dag-processor and triggerer run with a tighter liveness than the defaults (set through
+values, as a user would), so freezing them proves within a minute that the heartbeat probe
+restarts a hung process.
+
 The release keeps its data volume and Secrets when ``down`` removes it at the end, as a user's
 would, so the next run installs onto a migrated database.
 """
@@ -12,8 +16,11 @@ would, so the next run installs onto a migrated database.
 from __future__ import annotations
 
 import shutil
+import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,6 +28,7 @@ import yaml
 from bootstrap import deploy, devloop, helm, values
 from bootstrap.cli import main
 from bootstrap.kube import KubeClients
+from bootstrap.kube import exec_in as exec_in_container
 from bootstrap.release import Release, Target
 from tests.e2e.airflow.helpers import base_values, merged_dag_folder, run
 from tests.e2e.waiting import wait_for
@@ -28,6 +36,19 @@ from tests.e2e.waiting import wait_for
 RENAMED = "e2e-volume-mode-with-a-release-name-of-fifty-chars"
 RENAMED_NAMESPACE = "airkube-e2e-renamed"
 FULLNAME = "renamed"
+HEARTBEAT_COMPONENTS = {"dag-processor": "dagProcessor", "triggerer": "triggerer"}
+# A heartbeat older than 15 s fails a check; two failed checks 5 s apart restart the process.
+# Airflow heartbeats every 5 s, so a running process never comes near it.
+TIGHT_LIVENESS: dict[str, Any] = {
+    **{
+        key: {"livenessProbe": {"periodSeconds": 5, "timeoutSeconds": 5, "failureThreshold": 2}}
+        for key in HEARTBEAT_COMPONENTS.values()
+    },
+    "config": {
+        "dag_processor": {"health_check_threshold": 15},
+        "triggerer": {"triggerer_health_check_threshold": 15},
+    },
+}
 
 DEV_DAG = """
 import pendulum
@@ -76,7 +97,9 @@ def renamed_release(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Release:
     chart_values = values.merge(
-        base_values(built_images), {"dags": {"mode": "volume"}, "fullnameOverride": FULLNAME}
+        base_values(built_images),
+        {"dags": {"mode": "volume"}, "fullnameOverride": FULLNAME},
+        TIGHT_LIVENESS,
     )
     values_file = tmp_path_factory.mktemp("renamed") / "values.yaml"
     values_file.write_text(yaml.safe_dump(chart_values))
@@ -169,6 +192,77 @@ def test_dev_loop_should_bring_an_edited_dag_into_the_renamed_release(
         assert tags == ["second"], f"Airflow still has the old version: {tags}"
         result = run(api, "e2e_dev_loop")
         assert result.succeeded, result
+
+
+# Stops every process of the component's Airflow command (the main process and its forks share
+# its command line): alive to the kernel, silent to the database, as a deadlocked process is.
+FREEZE = textwrap.dedent(
+    """
+    import os, signal, sys
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")
+        except OSError:
+            continue
+        if len(argv) > 2 and argv[1].endswith("/airflow") and argv[2] == sys.argv[1]:
+            os.kill(int(pid), signal.SIGSTOP)
+            print(pid)
+    """
+)
+
+
+def container_status(kube: KubeClients, pod: str, container: str) -> Any:
+    status = kube.core.read_namespaced_pod(pod, RENAMED_NAMESPACE).status
+    return next(s for s in status.container_statuses if s.name == container)
+
+
+def restarted_and_ready(
+    kube: KubeClients, pod: str, container: str, restarts: int
+) -> Callable[[], Any]:
+    """A probe for wait_for: the container's status once it restarted and is ready again."""
+
+    def probe() -> Any:
+        status = container_status(kube, pod, container)
+        return status if status.restart_count > restarts and status.ready else None
+
+    return probe
+
+
+def liveness_failures(kube: KubeClients, pod: str) -> list[str]:
+    events = kube.core.list_namespaced_event(
+        RENAMED_NAMESPACE, field_selector=f"involvedObject.name={pod},reason=Unhealthy"
+    ).items
+    return [e.message for e in events if "Liveness probe failed" in (e.message or "")]
+
+
+def test_hung_dag_processor_and_triggerer_should_be_restarted_by_their_liveness_probe(
+    renamed_release: Release, kube: KubeClients
+) -> None:
+    pods = {}
+    for component in HEARTBEAT_COMPONENTS:
+        probe = renamed_release.find("Deployment", component)[0]["spec"]["template"]["spec"]
+        liveness = next(c for c in probe["containers"] if c["name"] == component)["livenessProbe"]
+        assert liveness["periodSeconds"] == 5, f"the values did not reach the probe: {liveness}"
+        (pod,) = renamed_release.pods(component)
+        name = pod.metadata.name
+        pods[component] = (name, container_status(kube, name, component).restart_count)
+        frozen = exec_in_container(
+            kube, RENAMED_NAMESPACE, name, component, ["python", "-c", FREEZE, component]
+        )
+        assert frozen.returncode == 0 and frozen.stdout.split(), (
+            f"no airflow {component} process found to freeze in {name}: {frozen.stderr}"
+        )
+
+    for component, (name, restarts) in pods.items():
+        back = wait_for(
+            f"the hung {component} to be restarted and report a heartbeat again",
+            restarted_and_ready(kube, name, component, restarts),
+        )
+        assert back.restart_count == restarts + 1, f"{component} restarted more than once: {back}"
+        failures = liveness_failures(kube, name)
+        assert any("last heartbeat" in message for message in failures), (
+            f"the {component} restart should come from its heartbeat check: {failures}"
+        )
 
 
 def test_down_should_remove_the_renamed_release_and_keep_its_data(
