@@ -24,10 +24,25 @@ def _cluster_importer() -> Importer:
     return import_image_archive
 
 
+# Archives kept per repository, most recently used first: switching between two builds (a
+# release and its upgrade, say) then saves neither again, and the cache stays bounded.
+ARCHIVES_PER_REPOSITORY = 2
+
+
 def archive_path(reference: str) -> Path:
     """Where the ``docker save`` tarball of ``reference`` is kept."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", reference)
     return images_dir() / "archives" / f"{safe}.tar"
+
+
+def _prune_archives(repository: str) -> None:
+    """Drop all but the most recently used archives of ``repository``'s tags."""
+    path = archive_path(repository)
+    kept = sorted(
+        path.parent.glob(f"{path.stem}_*.tar"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for stale in kept[ARCHIVES_PER_REPOSITORY:]:
+        stale.unlink(missing_ok=True)
 
 
 def load_into_cluster(
@@ -44,12 +59,12 @@ def load_into_cluster(
     for reference in references:
         archive = archive_path(reference)
         archive.parent.mkdir(parents=True, exist_ok=True)
-        if not archive.is_file():
-            repository = reference.rsplit(":", 1)[0]
-            for stale in archive.parent.glob(archive_path(repository).stem + "_*.tar"):
-                stale.unlink(missing_ok=True)
+        if archive.is_file():
+            archive.touch()  # recently used: pruning keeps it
+        else:
             log.info("saving %s to %s", reference, archive)
             docker.save([reference], archive)
+            _prune_archives(reference.rsplit(":", 1)[0])
         log.info("importing %s into the local cluster", reference)
         importer(archive)
         archives.append(archive)

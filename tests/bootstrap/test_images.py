@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -332,16 +333,28 @@ class TestLoad:
         assert imported[0].read_bytes() == b"tar"
         assert imported[0].parent == images.images_dir() / "archives"
 
-    def test_should_drop_the_archive_of_an_older_build_of_the_same_image(self):
+    def test_should_keep_only_the_most_recently_used_archives_of_an_image(self):
         engine = FakeEngine()
         docker = DockerClient(runner=engine)
-        old = images.load_into_cluster(
-            ["airkube/airflow:3.3.2-old"], docker=docker, importer=lambda _: None
+
+        def load(tag: str) -> Path:
+            return images.load_into_cluster(
+                [f"airkube/airflow:{tag}"], docker=docker, importer=lambda _: None
+            )[0]
+
+        first, second = load("3.3.2-first"), load("3.3.2-second")
+        os.utime(first, (1, 1))
+        os.utime(second, (2, 2))
+        load("3.3.2-first")  # used again: now the most recent
+        third = load("3.3.2-third")
+        assert first.exists() and third.exists()
+        assert not second.exists(), "the least recently used archive should have been dropped"
+        saves = [call for call in engine.calls if call[1] == "save"]
+        assert len(saves) == 3, "an archive still kept must not be saved again"
+        postgres = images.load_into_cluster(
+            ["airkube/postgres:15-x"], docker=docker, importer=lambda _: None
         )[0]
-        images.load_into_cluster(
-            ["airkube/airflow:3.3.2-new"], docker=docker, importer=lambda _: None
-        )
-        assert not old.exists()
+        assert postgres.exists() and first.exists() and third.exists(), "other images are apart"
 
 
 class TestCommandLine:
