@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from bootstrap import helm, kube, paths, values
 from bootstrap.errors import AirkubeError
-from bootstrap.release import Release, Target
+from bootstrap.release import COMPONENT_LABEL, Release, Target
 
 # Waiting reasons no amount of waiting fixes.
 HOPELESS = {
@@ -323,6 +325,45 @@ def deploy(
 LEFTOVER_COMPONENTS = ("worker", "test", "migrate", "create-user")
 
 
+def stop_components(release: Release, timeout: datetime.timedelta) -> None:
+    """Scale the release's Deployments to zero and wait until their pods are gone.
+
+    Uninstalled all at once, Postgres stops within a second, and the scheduler and triggerer
+    then retry their last writes against it until their grace period kills them: about 30 s
+    more, with their jobs left "running" in the database. Stopped first, they shut down cleanly
+    in a few seconds. Past the timeout the uninstall goes on and deletes them anyway.
+    """
+    components = []
+    for item in release.objects:
+        metadata = item["metadata"]
+        if item["kind"] != "Deployment" or metadata.get("namespace", release.namespace) != (
+            release.namespace
+        ):
+            continue
+        try:
+            release.clients.apps.patch_namespaced_deployment_scale(
+                metadata["name"], release.namespace, {"spec": {"replicas": 0}}
+            )
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        components.append(metadata["labels"][COMPONENT_LABEL])
+    if components:
+        wait_for_no_pods(release, release.selector(*components), timeout)
+
+
+def wait_for_no_pods(release: Release, selector: str, timeout: datetime.timedelta) -> bool:
+    """Wait until no pod matches ``selector`` in the release namespace; False on timeout."""
+    deadline = time.monotonic() + timeout.total_seconds()
+    while True:
+        pods = release.clients.core.list_namespaced_pod(release.namespace, label_selector=selector)
+        if not pods.items:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+
+
 def remove(client: helm.Helm, settings: DeploySettings) -> bool:
     """Uninstall the release and delete its leftover task and test pods; Secrets marked to be
     kept and the database volume stay. False when the release was not installed."""
@@ -333,14 +374,23 @@ def remove(client: helm.Helm, settings: DeploySettings) -> bool:
     if installed is None:
         return False
     release = Release(target, installed.values, installed.objects)
+    stop_components(release, settings.timeout)
     selector = target.selector(*LEFTOVER_COMPONENTS)
     for namespace in sorted({target.namespace, *release.worker_namespaces}):
         release.clients.core.delete_collection_namespaced_pod(
             namespace, label_selector=selector, grace_period_seconds=0
         )
-    return client.uninstall(
+    removed = client.uninstall(
         release=target.name,
         namespace=target.namespace,
         kubeconfig=target.kubeconfig,
         timeout=settings.timeout,
     )
+    # helm waits for the objects, not for the pods the garbage collector deletes after them: a
+    # reinstall must not meet the old database pod still shutting down.
+    if removed and not wait_for_no_pods(release, target.selector(), settings.timeout):
+        raise DeployFailed(
+            f"release {target.name} is uninstalled but some of its pods are still terminating",
+            hint=f"see them with: kubectl get pods -n {target.namespace} -l {target.selector()}",
+        )
+    return removed
