@@ -1,5 +1,5 @@
-"""The performance baseline: install time, task start latency, parallel wall time, image build
-and the whole stack's memory while 20 task pods run.
+"""The performance baseline: install time, task start latency, parallel wall time, image build,
+the whole stack's memory while 20 task pods run, and what the release costs idle.
 
 Every figure is measured on the running local cluster (or any cluster the kubeconfig names);
 results go to ``bench/results.json`` and a chart to ``bench/results.png``.
@@ -16,13 +16,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bootstrap import deploy, helm, images, kube, paths, smoke, values
+from bootstrap import deploy, helm, idle, images, kube, paths, smoke, values
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release, Target
 
 BENCH_DAG = "airkube_bench_parallel"
 MEMORY_TARGET_BYTES = 6 * 1024**3
+IDLE_WINDOW_SECONDS = 120
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Results:
     parallel_tasks: int = 0
     peak_memory_bytes: int = 0
     memory_target_bytes: int = MEMORY_TARGET_BYTES
+    idle: dict[str, Any] = field(default_factory=dict)
+    """CPU (mCPU) and memory per component with no task running, over ``window_seconds``."""
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -192,9 +195,25 @@ def measure(
         "samples": len(latencies),
     }
     results.peak_memory_bytes = sampler.peak
+
+    on_event(f"idle: CPU and memory per component over {IDLE_WINDOW_SECONDS} s, no task running")
+    handle = Release.open(client, target, clients=clients)
+    deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
+    results.idle = idle_figures(idle.measure(handle, IDLE_WINDOW_SECONDS))
     on_event("cleanup: removing the benchmark release")
     deploy.remove(client, settings)
     return results
+
+
+def idle_figures(usage: dict[str, idle.ComponentUsage]) -> dict[str, Any]:
+    """The idle section of the results: the control plane's total and each component."""
+    control_plane = {name: figures for name, figures in usage.items() if name != "worker"}
+    return {
+        "window_seconds": IDLE_WINDOW_SECONDS,
+        "control_plane_millicores": round(sum(u.millicores for u in control_plane.values()), 1),
+        "control_plane_memory_bytes": sum(u.memory_bytes for u in control_plane.values()),
+        "components": {name: asdict(figures) for name, figures in control_plane.items()},
+    }
 
 
 def write(results: Results, folder: Path) -> tuple[Path, Path]:
@@ -268,6 +287,15 @@ def markdown_table(results: Results) -> str:
             f"{results.peak_memory_bytes / 1024**3:.2f} GiB (target ≤ 6 GiB)",
         ),
     ]
+    if results.idle:
+        components = results.idle["components"]
+        each = ", ".join(f"{name} {c['millicores']:.0f}" for name, c in components.items())
+        rows.append(
+            (
+                f"idle, no task running, over {results.idle['window_seconds']} s: release CPU",
+                f"{results.idle['control_plane_millicores']:.0f} mCPU ({each})",
+            )
+        )
     lines = [
         "| measure | result |",
         "|---|---|",
