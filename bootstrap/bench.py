@@ -269,7 +269,8 @@ def markdown_table(results: Results) -> str:
     rows = [
         ("helm install → all components ready", f"{results.install_to_ready_seconds:.0f} s"),
         (
-            f"task queued → running, p50 / p95 ({latency.get('samples', 0)} tasks)",
+            f"task queued → running, p50 / p95"
+            f" ({latency.get('samples', 0)} tasks started together)",
             f"{latency.get('p50', 0):.1f} s / {latency.get('p95', 0):.1f} s",
         ),
         (

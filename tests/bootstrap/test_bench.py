@@ -44,5 +44,7 @@ def test_results_should_be_written_as_json_and_png(tmp_path: Path) -> None:
     assert json.loads(json_path.read_text())["queued_to_running_seconds"]["p95"] == 6.1
     assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = bench.markdown_table(results)
-    assert "| task queued → running, p50 / p95 (20 tasks) | 3.2 s / 6.1 s |" in table
+    assert (
+        "| task queued → running, p50 / p95 (20 tasks started together) | 3.2 s / 6.1 s |" in table
+    )
     assert "4.00 GiB (target ≤ 6 GiB)" in table
