@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import helm, paths, podtemplates
+from bootstrap import paths
 
 SCRIPT = paths.CHART_DIR / "files" / "heartbeat_check.py"
 JOB_TYPES = ["DagProcessorJob", "TriggererJob"]
@@ -38,13 +38,6 @@ def airflow_db() -> Iterator[str]:
 
     Job.__table__.create(settings.engine, checkfirst=True)
     yield str(settings.engine.url)
-
-
-@pytest.fixture(scope="module")
-def rendered_cfg(helm_client: helm.Helm, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("config") / "airflow.cfg"
-    path.write_text(podtemplates.render_airflow_cfg(helm_client, {}))
-    return path
 
 
 def put_job(job_type: str, host: str, state: str, age_seconds: int) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import helm, paths, podtemplates
+from bootstrap import paths
 
 SCRIPT = paths.CHART_DIR / "files" / "migrations_check.py"
 RECORDER = paths.DOCKER_DIR / "migration_heads.py"
@@ -51,13 +51,6 @@ def airflow_db() -> Iterator[str]:
     from airflow import settings
 
     yield str(settings.engine.url)
-
-
-@pytest.fixture(scope="module")
-def rendered_cfg(helm_client: helm.Helm, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("config") / "airflow.cfg"
-    path.write_text(podtemplates.render_airflow_cfg(helm_client, {}))
-    return path
 
 
 def set_version_tables(state: dict[str, list[str] | str | None], heads: dict[str, list]) -> None:
