@@ -1,4 +1,5 @@
-"""The one module that runs kubeconform: strict validation against offline Kubernetes schemas."""
+"""The one module that runs kubeconform (for the tests and `make lint`): strict validation
+against offline Kubernetes schemas."""
 
 from __future__ import annotations
 
