@@ -335,11 +335,9 @@ def stop_components(release: Release, timeout: datetime.timedelta) -> None:
     """
     components = []
     for item in release.objects:
-        metadata = item["metadata"]
-        if item["kind"] != "Deployment" or metadata.get("namespace", release.namespace) != (
-            release.namespace
-        ):
+        if item["kind"] != "Deployment":
             continue
+        metadata = item["metadata"]
         try:
             release.clients.apps.patch_namespaced_deployment_scale(
                 metadata["name"], release.namespace, {"spec": {"replicas": 0}}

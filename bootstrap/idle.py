@@ -8,6 +8,7 @@ the end of it.
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from collections.abc import Mapping
@@ -35,8 +36,6 @@ class ComponentUsage:
 
 
 def _parse_time(stamp: str) -> float:
-    import datetime
-
     return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 

@@ -24,8 +24,8 @@ import time
 from airkube_db import (
     Settings,
     first_line,
-    is_postgres,
     libpq_connection,
+    read_database,
     sqlalchemy_connection,
 )
 
@@ -71,12 +71,11 @@ def uncovered_managers(record: dict, settings: Settings) -> list[str]:
 
 def database_heads(url: str, tables: list[str]) -> dict[str, set[str]]:
     """Each version table's rows; a table that does not exist yet holds none."""
-    if is_postgres(url):
-        try:
-            return _database_heads_libpq(url, tables)
-        except ImportError:
-            pass
-    return _database_heads_sqlalchemy(url, tables)
+    return read_database(
+        url,
+        lambda libpq_url: _database_heads_libpq(libpq_url, tables),
+        lambda other_url: _database_heads_sqlalchemy(other_url, tables),
+    )
 
 
 def _database_heads_libpq(url: str, tables: list[str]) -> dict[str, set[str]]:
