@@ -17,9 +17,12 @@ from tests.e2e.airflow.helpers import (
     RELEASE,
     api_session,
     base_values,
+    component_pods,
     secret_data,
     set_variable,
 )
+
+JOB_COMPONENTS = ("scheduler", "triggerer", "dag-processor")
 
 
 def test_uninstall_should_keep_the_database_and_reinstall_should_find_it(
@@ -33,6 +36,9 @@ def test_uninstall_should_keep_the_database_and_reinstall_should_find_it(
     with api_session(settings, kube) as api:
         set_variable(api, "e2e_reinstall", marker)
     secrets_before = secret_data(kube)
+    # Airflow records each job under its pod's name; stopped while the database is up, a
+    # component ends its job instead of leaving it "running".
+    hosts = [pod.metadata.name for c in JOB_COMPONENTS for pod in component_pods(kube, c)]
     assert deploy.remove(helm_on_cluster, settings), "the release was not installed"
     left = {p.metadata.name for p in kube.core.list_namespaced_pod(NAMESPACE).items}
     assert not left, f"pods left after uninstall: {sorted(left)}"
@@ -59,5 +65,10 @@ def test_uninstall_should_keep_the_database_and_reinstall_should_find_it(
         assert api.get("/api/v2/variables/e2e_reinstall")["value"] == marker, (
             "the database did not survive"
         )
+        for host in hosts:
+            jobs = api.get(f"/api/v2/jobs?hostname={host}")["jobs"]
+            assert jobs, f"no job recorded for {host}"
+            running = [j["job_type"] for j in jobs if j["state"] == "running"]
+            assert not running, f"{host} was stopped with its jobs still running: {running}"
     password = base64.b64decode(secrets_before[f"{RELEASE}-admin"]["password"]).decode()
     assert password, "the admin password Secret is empty"
