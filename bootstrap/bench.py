@@ -208,6 +208,12 @@ def measure(
 def idle_figures(usage: dict[str, idle.ComponentUsage]) -> dict[str, Any]:
     """The idle section of the results: the control plane's total and each component."""
     control_plane = {name: figures for name, figures in usage.items() if name != "worker"}
+    if not control_plane:
+        raise AirkubeError(
+            "the idle measurement found no component pod in both of its kubelet samples",
+            hint="a component restarted during the window, or the kubelet's stats summary is "
+            "empty: check 'airkube status' and run the benchmark again",
+        )
     return {
         "window_seconds": IDLE_WINDOW_SECONDS,
         "control_plane_millicores": round(sum(u.millicores for u in control_plane.values()), 1),

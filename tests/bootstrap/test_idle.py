@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bootstrap import bench, idle
+from bootstrap.errors import AirkubeError
 
 
 def summary(namespace: str, pods: dict[str, tuple[int, str, int]]) -> dict[str, Any]:
@@ -99,3 +100,8 @@ def test_bench_should_report_the_control_plane_without_task_pods() -> None:
         "| idle, no task running, over 120 s: release CPU | 53 mCPU (scheduler 33, triggerer 20) |"
         in table
     )
+
+
+def test_bench_should_refuse_an_idle_window_with_nothing_measured() -> None:
+    with pytest.raises(AirkubeError, match="no component pod"):
+        bench.idle_figures({"worker": idle.ComponentUsage(5.0, 1)})
