@@ -10,6 +10,9 @@ KUBECONFIG ?=
 GIT_REPO  ?=
 AIRFLOW_IMAGE ?=
 PYTEST_ARGS ?=
+# Upstream source archives for what no registry here serves (git-sync); see docker/README.md.
+AIRKUBE_SOURCES ?= $(abspath $(wildcard ../shared/sources))
+export AIRKUBE_SOURCES
 
 AIRKUBE := .venv/bin/airkube
 STAMP   := .venv/.airkube-setup

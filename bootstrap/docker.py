@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bootstrap import filelock, paths
+from bootstrap import apt, filelock, paths
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Completed, Runner, run
 
@@ -40,40 +40,6 @@ DaemonStarter = Callable[[Sequence[str], Path], int]
 def engine_dir() -> Path:
     """Where the engine airkube starts keeps its data root, log and pid file."""
     return paths.cache_dir() / "docker"
-
-
-def apt_install_argv(packages: Sequence[str]) -> list[str]:
-    """``apt-get install`` for pinned ``name=version`` packages, waiting for a busy dpkg lock."""
-    return [
-        "apt-get",
-        "-o",
-        "DPkg::Lock::Timeout=600",
-        "install",
-        "-y",
-        "--no-install-recommends",
-        *packages,
-    ]
-
-
-def apt_install(packages: Sequence[str], *, runner: Runner = run) -> None:
-    """Install Debian packages; fail with a hint when apt is unusable here."""
-    if shutil.which("apt-get") is None:
-        raise AirkubeError(
-            f"cannot install {', '.join(packages)}: apt-get is not available",
-            hint="install them with your system's package manager",
-        )
-    if os.geteuid() != 0:
-        raise AirkubeError(
-            f"installing {', '.join(packages)} needs root",
-            hint=f"run: sudo {' '.join(apt_install_argv(packages))}",
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    log.info("installing %s with apt-get", ", ".join(packages))
-    done = runner(apt_install_argv(packages), env=env, check=False)
-    if done.returncode != 0:
-        # A stale package index is the usual cause on a fresh machine; refresh once.
-        runner(["apt-get", "-o", "DPkg::Lock::Timeout=600", "update"], env=env)
-        runner(apt_install_argv(packages), env=env)
 
 
 def dockerd_argv(dockerd: str, state: Path) -> list[str]:
@@ -118,7 +84,7 @@ class Engine:
     runner: Runner = run
     which: Which = shutil.which
     start_daemon: DaemonStarter = spawn_daemon
-    install: Callable[[Sequence[str]], None] | None = None
+    install: Callable[[Mapping[str, str]], None] | None = None
     state_dir: Path = field(default_factory=engine_dir)
     timeout: float = ENGINE_START_TIMEOUT
     sleep: Callable[[float], None] = time.sleep
@@ -172,8 +138,8 @@ class Engine:
             return dockerd
         if not allow_install:
             raise AirkubeError("no Docker engine is installed", hint=DOCKER_INSTALL_HINT)
-        installer = self.install or (lambda packages: apt_install(packages, runner=self.runner))
-        installer([f"{DOCKER_IO_PACKAGE}={DOCKER_IO_VERSION}"])
+        installer = self.install or (lambda pins: apt.ensure_packages(pins, runner=self.runner))
+        installer({DOCKER_IO_PACKAGE: DOCKER_IO_VERSION})
         dockerd = self.which("dockerd")
         if not dockerd or not self.which("docker"):
             raise AirkubeError(

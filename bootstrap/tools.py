@@ -1,60 +1,38 @@
 """Pinned command-line tools (helm, kubeconform) and the offline Kubernetes schemas.
 
 Everything lands in the cache, one folder per pinned version, so a changed pin installs beside the
-old one and an unchanged pin costs nothing. Go tools are built from their modules with the Go
-toolchain; the schemas come from the ``kubernetes-validate`` package and are rewritten into the
-standalone layout kubeconform reads.
+old one and an unchanged pin costs nothing. Go tools are built from their modules by ``gobuild``;
+the schemas come from the ``kubernetes-validate`` package and are rewritten into the standalone
+layout kubeconform reads.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bootstrap import paths, process
+from bootstrap import gobuild, paths, process
 from bootstrap.errors import AirkubeError
+from bootstrap.gobuild import GoProgram
 
 log = logging.getLogger(__name__)
 
 # Kubernetes minors every values file is rendered and validated for.
 KUBERNETES_VERSIONS: tuple[str, ...] = tuple(f"1.{minor}.0" for minor in range(30, 38))
-GO_MINIMUM = (1, 24)
-
-
-@dataclass(frozen=True)
-class GoTool:
-    """A command built from a Go module at a pinned version."""
-
-    name: str
-    module: str
-    package: str
-    version: str
-    ldflags: tuple[str, ...] = ()
-    version_args: tuple[str, ...] = ("version",)
-
-    @property
-    def directory(self) -> Path:
-        return tools_dir() / f"{self.name}-{self.version}"
-
-    @property
-    def binary(self) -> Path:
-        return self.directory / self.name
 
 
 # Helm reads its default Kubernetes version from ldflags; without them `helm template` assumes
 # v1.20 and refuses charts that need newer. 1.37 is the client-go minor Helm v3.22.0 is built on.
-HELM = GoTool(
+HELM = GoProgram(
     name="helm",
     module="helm.sh/helm/v3",
-    package="helm.sh/helm/v3/cmd/helm",
     version="v3.22.0",
+    commands={"helm": "helm.sh/helm/v3/cmd/helm"},
     ldflags=(
         "-X helm.sh/helm/v3/internal/version.version=v3.22.0",
         "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1",
@@ -62,15 +40,13 @@ HELM = GoTool(
         "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1",
         "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37",
     ),
-    version_args=("version", "--template", "{{ .Version }}"),
 )
-KUBECONFORM = GoTool(
+KUBECONFORM = GoProgram(
     name="kubeconform",
     module="github.com/yannh/kubeconform",
-    package="github.com/yannh/kubeconform/cmd/kubeconform",
     version="v0.8.0",
+    commands={"kubeconform": "github.com/yannh/kubeconform/cmd/kubeconform"},
     ldflags=("-X main.version=v0.8.0",),
-    version_args=("-v",),
 )
 GO_TOOLS = (HELM, KUBECONFORM)
 
@@ -93,70 +69,12 @@ def kubeconform_schema_location() -> str:
     )
 
 
-def parse_go_version(text: str) -> tuple[int, int]:
-    """``go version go1.26.8 linux/amd64`` -> (1, 26)."""
-    match = re.search(r"go(\d+)\.(\d+)", text)
-    if not match:
-        raise AirkubeError(f"cannot read the Go version from {text.strip()!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def go_binary(runner: process.Runner = process.run) -> str:
-    """The Go toolchain, checked against the minimum the pinned tools need."""
-    go = process.require_program(
-        "go",
-        hint=f"install Go {GO_MINIMUM[0]}.{GO_MINIMUM[1]} or newer (go.dev/dl or your OS packages)",
+def ensure_go_tool(tool: GoProgram, runner: process.Runner = process.run) -> Path:
+    """The path of ``tool``'s binary, built into its cache folder the first time."""
+    folder = gobuild.ensure_built(
+        tool, bin_root=tools_dir(), build_root=tools_dir() / "build", runner=runner
     )
-    found = parse_go_version(runner([go, "version"]).stdout)
-    if found < GO_MINIMUM:
-        raise AirkubeError(
-            f"Go {found[0]}.{found[1]} is too old to build the pinned tools",
-            hint=f"install Go {GO_MINIMUM[0]}.{GO_MINIMUM[1]} or newer",
-        )
-    return go
-
-
-def installed_version(tool: GoTool, runner: process.Runner = process.run) -> str | None:
-    """The version the cached binary reports, or None when it is missing or broken."""
-    if not tool.binary.exists():
-        return None
-    done = runner([str(tool.binary), *tool.version_args], check=False)
-    if done.returncode != 0:
-        return None
-    return (done.stdout or done.stderr).strip()
-
-
-def go_install_argv(go: str, tool: GoTool) -> list[str]:
-    argv = [go, "install", "-trimpath"]
-    if tool.ldflags:
-        argv.append("-ldflags=" + " ".join(tool.ldflags))
-    argv.append(f"{tool.package}@{tool.version}")
-    return argv
-
-
-def ensure_go_tool(tool: GoTool, runner: process.Runner = process.run) -> Path:
-    """Build ``tool`` into its cache folder unless the right version is already there."""
-    if installed_version(tool, runner) == tool.version:
-        return tool.binary
-    try:
-        go = go_binary(runner)
-    except AirkubeError as error:
-        raise AirkubeError(
-            f"{tool.name} {tool.version} is not in the cache ({tool.binary}) "
-            f"and cannot be built: {error.args[0]}",
-            hint=error.hint,
-        ) from error
-    log.info("building %s %s from its Go module (first time only)...", tool.name, tool.version)
-    tool.directory.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, GOBIN=str(tool.directory), CGO_ENABLED="0")
-    runner(go_install_argv(go, tool), env=env)
-    found = installed_version(tool, runner)
-    if found != tool.version:
-        raise AirkubeError(
-            f"{tool.name} at {tool.binary} reports version {found!r}, expected {tool.version}",
-            hint=f"remove {tool.directory} and run 'airkube tools' again",
-        )
-    return tool.binary
+    return folder / tool.name
 
 
 def _schema_package_root() -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bootstrap.cluster.gobuild import output_dir
 from bootstrap.cluster.images import import_archive
 from bootstrap.cluster.layout import STORAGE_CLASS, ClusterLayout, ClusterNetwork
 from bootstrap.cluster.lifecycle import (
@@ -27,12 +26,13 @@ from bootstrap.cluster.lifecycle import (
     up,
 )
 from bootstrap.cluster.versions import containerd_program
+from bootstrap.gobuild import output_dir
 
 
 def import_image_archive(path: Path) -> None:
     """Import an image archive (``docker save`` or OCI layout) into the running cluster."""
     layout = ClusterLayout.default()
-    ctr = output_dir(layout, containerd_program()) / "ctr"
+    ctr = output_dir(layout.bin_root, containerd_program()) / "ctr"
     import_archive(ctr, layout.containerd_socket, path)
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bootstrap
-from bootstrap.cluster import daemons, gobuild
+from bootstrap import gobuild
+from bootstrap.cluster import daemons
 from bootstrap.cluster.configs import COREDNS_READY_PORT
 from bootstrap.cluster.health import Probe, check, socket_accepts
 from bootstrap.cluster.layout import NODE_NAME, ClusterLayout, ClusterNetwork
@@ -198,10 +199,10 @@ START_ORDER = tuple(name for _, names in STAGES for name in names)
 def binaries(layout: ClusterLayout) -> Binaries:
     """Where the pinned builds live (whether or not they are built yet)."""
     return Binaries(
-        kubernetes=gobuild.output_dir(layout, kubernetes_program()),
-        etcd=gobuild.output_dir(layout, etcd_program()),
-        containerd=gobuild.output_dir(layout, containerd_program()),
-        coredns=gobuild.output_dir(layout, coredns_program()),
+        kubernetes=gobuild.output_dir(layout.bin_root, kubernetes_program()),
+        etcd=gobuild.output_dir(layout.bin_root, etcd_program()),
+        containerd=gobuild.output_dir(layout.bin_root, containerd_program()),
+        coredns=gobuild.output_dir(layout.bin_root, coredns_program()),
     )
 
 

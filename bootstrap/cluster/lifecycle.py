@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import filelock
-from bootstrap.cluster import apt, daemons, gobuild, leftovers, network
+from bootstrap import apt, filelock, gobuild
+from bootstrap.cluster import daemons, leftovers, network
 from bootstrap.cluster.addons import apply_addons
 from bootstrap.cluster.components import (
     STAGES,
@@ -43,10 +43,7 @@ from bootstrap.cluster.pki import ensure_pki
 from bootstrap.cluster.versions import (
     DEBIAN_PACKAGES,
     KUBERNETES,
-    containerd_program,
-    coredns_program,
-    etcd_program,
-    kubernetes_program,
+    go_programs,
 )
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import clients
@@ -105,7 +102,7 @@ def _require_root() -> None:
 
 
 def _ensure_prerequisites() -> None:
-    require_program("go", hint="install Go 1.26 or newer (https://go.dev/dl/) and put it on PATH")
+    gobuild.go_toolchain()
     require_program("gcc", hint="install it with: apt-get install gcc libc6-dev")
     apt.ensure_packages(DEBIAN_PACKAGES)
     for program in ("iptables", "iptables-save", "ip", "umount"):
@@ -120,8 +117,8 @@ def _ensure_prerequisites() -> None:
 def build(layout: ClusterLayout | None = None) -> Binaries:
     """Build (or find in the cache) every pinned program; return where they are."""
     layout = layout or ClusterLayout.default()
-    for program in (kubernetes_program(), etcd_program(), containerd_program(), coredns_program()):
-        gobuild.ensure_built(layout, program)
+    for program in go_programs():
+        gobuild.ensure_built(program, bin_root=layout.bin_root, build_root=layout.build_root)
     return binaries(layout)
 
 

@@ -9,7 +9,7 @@ kubeadm deploys for this release; CoreDNS is the version kubeadm 1.37 ships.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bootstrap.gobuild import GoProgram
 
 KUBERNETES = "v1.37.0"
 ETCD = "v3.7.3"
@@ -25,25 +25,6 @@ DEBIAN_PACKAGES: dict[str, str] = {
     # A static shell and tool set, packed as the small test/utility image.
     "busybox-static": "1:1.35.0-4+deb12u1+b1",
 }
-
-
-@dataclass(frozen=True)
-class GoProgram:
-    """One family of binaries built from a Go module at a pinned version.
-
-    ``commands`` maps each output binary name to the package that holds its ``main``.
-    ``staging_version`` is set for modules that point dependencies at in-repo folders
-    (Kubernetes): those are replaced by their published release.
-    """
-
-    name: str
-    module: str
-    version: str
-    commands: dict[str, str]
-    ldflags: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    staging_version: str = ""
-    cgo: bool = False
 
 
 def _kubernetes_ldflags(version: str) -> tuple[str, ...]:

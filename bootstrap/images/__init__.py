@@ -19,8 +19,6 @@ from bootstrap.images.build import (
     build_images,
     build_postgres_image,
     ensure_git_sync_binary,
-    git_sync_install_argv,
-    release_commit,
 )
 from bootstrap.images.cache import built_images, built_images_file, images_dir
 from bootstrap.images.context import (
@@ -79,11 +77,9 @@ __all__ = [
     "directory_context",
     "ensure_git_sync_binary",
     "ensure_local_base",
-    "git_sync_install_argv",
     "host_ca_certificates",
     "image_reference",
     "images_dir",
     "load_into_cluster",
-    "release_commit",
     "resolve_base",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -11,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import filelock, paths
+from bootstrap import filelock, gobuild, paths
 from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
 from bootstrap.images.cache import images_dir, record_built
@@ -27,10 +26,11 @@ from bootstrap.images.context import (
 from bootstrap.images.debian import ensure_local_base, resolve_base
 from bootstrap.images.pins import (
     AIRFLOW_VERSION,
-    GIT_SYNC_GIT_URL,
-    GIT_SYNC_MODULE,
+    GIT_SYNC_PROGRAM,
+    GIT_SYNC_UPSTREAM_IMAGE,
     GIT_SYNC_VERSION,
     IMAGE_NAMES,
+    POSTGRES_DEBIAN_SUITE,
     POSTGRES_VERSION,
 )
 from bootstrap.process import Runner, run
@@ -160,79 +160,31 @@ def build_airflow_image(
 def build_postgres_image(
     options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
 ) -> BuiltImage:
-    """Debian's PostgreSQL with the official image's interface, on the local Debian base."""
+    """Debian's PostgreSQL with the official image's interface, on a local Debian base of the
+    release that ships the chart's major version."""
     docker = docker or DockerClient(runner=runner)
     context = directory_context(paths.DOCKER_DIR / "postgres", {"PG_MAJOR": POSTGRES_VERSION})
     started = time.monotonic()
-    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    base = ensure_local_base(
+        docker=docker, runner=runner, mirror=options.apt_mirror, suite=POSTGRES_DEBIAN_SUITE
+    )
     return build_from_context("postgres", POSTGRES_VERSION, context, base, docker, options, started)
 
 
-def release_commit(ls_remote_output: str, tag: str) -> str | None:
-    """The commit a tag points to, from ``git ls-remote`` output (an annotated tag's peeled line
-    wins over the tag object)."""
-    found: dict[str, str] = {}
-    for line in ls_remote_output.splitlines():
-        sha, _, ref = line.partition("\t")
-        found[ref.strip()] = sha.strip()
-    return found.get(f"refs/tags/{tag}^{{}}") or found.get(f"refs/tags/{tag}")
-
-
-def git_sync_install_argv(revision: str) -> list[str]:
-    """``go install`` of git-sync at ``revision``, static, reporting the release version."""
-    return [
-        "go",
-        "install",
-        "-trimpath",
-        "-ldflags",
-        f"-s -w -X {GIT_SYNC_MODULE}/pkg/version.VERSION={GIT_SYNC_VERSION}",
-        f"{GIT_SYNC_MODULE}@{revision}",
-    ]
-
-
-def ensure_git_sync_binary(
-    *, runner: Runner = run, which: Callable[[str], str | None] = shutil.which
-) -> Path:
-    """The git-sync release binary, built once from its Go module and kept in the cache."""
-    target = images_dir() / "git-sync" / GIT_SYNC_VERSION / "git-sync"
-    if target.is_file():
-        return target
-    for program, hint in (
-        ("go", "install Go (go.dev/dl) to build git-sync from its module"),
-        ("git", "install git (apt-get install git)"),
-    ):
-        if which(program) is None:
-            raise AirkubeError(f"'{program}' was not found on PATH", hint=hint)
-    # git-sync's module path has no /v4 suffix, so Go refuses its v4 tags as module versions;
-    # the release can only be fetched by its commit.
-    listing = runner(
-        ["git", "ls-remote", GIT_SYNC_GIT_URL, f"refs/tags/{GIT_SYNC_VERSION}*"], check=False
-    )
-    commit = release_commit(listing.stdout, GIT_SYNC_VERSION) if listing.returncode == 0 else None
-    if commit is None:
-        raise AirkubeError(
-            f"cannot find the commit of git-sync {GIT_SYNC_VERSION} at {GIT_SYNC_GIT_URL}",
-            hint="building the git-sync image needs that repository and the Go module proxy "
-            "to be reachable; otherwise use a git-sync image from a registry",
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    gobin = Path(tempfile.mkdtemp(prefix="gobin-", dir=target.parent))
+def ensure_git_sync_binary(*, runner: Runner = run) -> Path:
+    """The git-sync release binary, built once from its source archive and kept in the cache."""
+    root = images_dir() / "git-sync"
     try:
-        log.info("building git-sync %s (%s) from its Go module", GIT_SYNC_VERSION, commit[:12])
-        try:
-            runner(
-                git_sync_install_argv(commit),
-                env={**os.environ, "GOBIN": str(gobin), "CGO_ENABLED": "0"},
-            )
-        except AirkubeError as error:
-            raise AirkubeError(
-                f"git-sync {GIT_SYNC_VERSION} did not build from {GIT_SYNC_MODULE}@{commit[:12]}",
-                hint="the Go module proxy (GOPROXY) must serve k8s.io/git-sync",
-            ) from error
-        (gobin / "git-sync").replace(target)
-    finally:
-        shutil.rmtree(gobin, ignore_errors=True)
-    return target
+        folder = gobuild.ensure_built(
+            GIT_SYNC_PROGRAM, bin_root=root, build_root=root / "build", runner=runner
+        )
+    except AirkubeError as error:
+        raise AirkubeError(
+            error.args[0],
+            hint=f"{error.hint}; or, where a registry is reachable, deploy upstream's "
+            f"{GIT_SYNC_UPSTREAM_IMAGE} (the chart's default images.gitSync) instead",
+        ) from error
+    return folder / "git-sync"
 
 
 def build_git_sync_image(

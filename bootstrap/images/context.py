@@ -154,8 +154,8 @@ def airflow_context(options: BuildOptions, *, docker_dir: Path | None = None) ->
         ("requirements.lock", False),
     ):
         files[name] = ((docker_dir / name).read_bytes(), executable)
-    extras = options.requirements.read_bytes() if options.requirements else b""
-    files["extra-requirements.txt"] = (extras, False)
+    extras = options.requirements or docker_dir / "extra-requirements.txt"
+    files["extra-requirements.txt"] = (extras.read_bytes(), False)
     files.update(ca_certificate_files(options))
     if options.dags_dir is not None:
         files.update(_read_tree(options.dags_dir, "dags"))

@@ -10,8 +10,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from bootstrap import filelock
-from bootstrap.docker import DockerClient, apt_install
+from bootstrap import apt, filelock
+from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
 from bootstrap.images.cache import images_dir
 from bootstrap.images.context import BuildOptions
@@ -22,6 +22,7 @@ from bootstrap.images.pins import (
     DEFAULT_BASE_IMAGE,
     LOCAL_BASE_REFERENCE,
     LOCAL_BASE_REVISION,
+    local_base_reference,
 )
 from bootstrap.process import Runner, run
 
@@ -69,32 +70,41 @@ def host_apt_mirror() -> str:
 
 
 def ensure_local_base(
-    *, docker: DockerClient | None = None, runner: Runner = run, mirror: str | None = None
+    *,
+    docker: DockerClient | None = None,
+    runner: Runner = run,
+    mirror: str | None = None,
+    suite: str = DEBIAN_SUITE,
 ) -> str:
-    """The locally made Debian base image (debootstrap minbase + docker import), made once.
+    """The locally made Debian ``suite`` base image (debootstrap minbase + docker import), made
+    once.
 
     The root filesystem tarball is kept in the cache so a wiped Docker data root only costs an
     import, not another debootstrap.
     """
     docker = docker or DockerClient(runner=runner)
-    if docker.image_id(LOCAL_BASE_REFERENCE):
-        return LOCAL_BASE_REFERENCE
+    reference = local_base_reference(suite)
+    if docker.image_id(reference):
+        return reference
     with filelock.exclusive(
         images_dir() / "debian-base.lock", waiting="waiting for another airkube to make the base"
     ):
-        if not docker.image_id(LOCAL_BASE_REFERENCE):
-            _make_local_base(docker, mirror=mirror, runner=runner)
-    return LOCAL_BASE_REFERENCE
+        if not docker.image_id(reference):
+            _make_local_base(docker, suite, mirror=mirror, runner=runner)
+    return reference
 
 
-def _make_local_base(docker: DockerClient, *, mirror: str | None, runner: Runner) -> None:
-    tarball = images_dir() / f"debian-{DEBIAN_SUITE}-minbase-r{LOCAL_BASE_REVISION}.tar"
+def _make_local_base(
+    docker: DockerClient, suite: str, *, mirror: str | None, runner: Runner
+) -> None:
+    tarball = images_dir() / f"debian-{suite}-minbase-r{LOCAL_BASE_REVISION}.tar"
     if not tarball.is_file():
-        _debootstrap_tarball(tarball, mirror=mirror or host_apt_mirror(), runner=runner)
-    log.info("importing %s as %s", tarball, LOCAL_BASE_REFERENCE)
+        _debootstrap_tarball(tarball, suite, mirror=mirror or host_apt_mirror(), runner=runner)
+    reference = local_base_reference(suite)
+    log.info("importing %s as %s", tarball, reference)
     docker.import_rootfs(
         tarball,
-        LOCAL_BASE_REFERENCE,
+        reference,
         changes=[
             "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "ENV LANG=C.UTF-8",
@@ -103,17 +113,17 @@ def _make_local_base(docker: DockerClient, *, mirror: str | None, runner: Runner
     )
 
 
-def _debootstrap_tarball(tarball: Path, *, mirror: str, runner: Runner) -> None:
+def _debootstrap_tarball(tarball: Path, suite: str, *, mirror: str, runner: Runner) -> None:
     if shutil.which("debootstrap") is None:
-        apt_install([f"debootstrap={DEBOOTSTRAP_VERSION}"], runner=runner)
+        apt.ensure_packages({"debootstrap": DEBOOTSTRAP_VERSION}, runner=runner)
     tarball.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="rootfs-", dir=tarball.parent))
     partial = tarball.with_name(tarball.name + ".partial")
     try:
         rootfs = work / "rootfs"
-        log.info("making a Debian %s root filesystem from %s", DEBIAN_SUITE, mirror)
-        runner(["debootstrap", "--variant=minbase", DEBIAN_SUITE, str(rootfs), mirror])
-        _trim_rootfs(rootfs, mirror)
+        log.info("making a Debian %s root filesystem from %s", suite, mirror)
+        runner(["debootstrap", "--variant=minbase", suite, str(rootfs), mirror])
+        _trim_rootfs(rootfs, suite, mirror)
         runner(
             [
                 "tar",
@@ -158,7 +168,7 @@ path-include /usr/share/locale/locale.alias
 """
 
 
-def _trim_rootfs(rootfs: Path, mirror: str) -> None:
+def _trim_rootfs(rootfs: Path, suite: str, mirror: str) -> None:
     """Make the debootstrap tree an image: no host details, caches, logs or docs."""
     for cache in ("var/cache/apt", "var/lib/apt/lists", "var/log"):
         for entry in (rootfs / cache).rglob("*"):
@@ -177,7 +187,7 @@ def _trim_rootfs(rootfs: Path, mirror: str) -> None:
             elif not keep:
                 entry.unlink()
     (rootfs / "etc/apt/sources.list").write_text(
-        f"deb {mirror} {DEBIAN_SUITE} main\ndeb {mirror} {DEBIAN_SUITE}-updates main\n"
+        f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\n"
     )
 
 

@@ -74,4 +74,12 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     log "initialisation done"
 fi
 
+# PostgreSQL itself only says "database files are incompatible with server"; say what to do.
+data_major="$(cat "$PGDATA/PG_VERSION")"
+if [ "$data_major" != "$PG_MAJOR" ]; then
+    log "error: $PGDATA was initialised by PostgreSQL $data_major; this image runs $PG_MAJOR."
+    log "Move the data with pg_dump and pg_restore (or pg_upgrade), or keep running a $data_major image."
+    exit 1
+fi
+
 exec "$@"

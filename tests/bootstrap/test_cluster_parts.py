@@ -16,7 +16,6 @@ from bootstrap.cluster.components import (
     component_table,
     kubelet_argv,
 )
-from bootstrap.cluster.gobuild import build_argv, go_binary_name
 from bootstrap.cluster.images import import_argv, toolbox_spec
 from bootstrap.cluster.layout import PROVISIONER_NAME, ClusterLayout, ClusterNetwork
 from bootstrap.cluster.leftovers import is_our_shim, mounts_under
@@ -26,6 +25,7 @@ from bootstrap.cluster.oci import ImageFile, ImageSpec, write_image_archive
 from bootstrap.cluster.pki import ClusterPki, certificate_specs
 from bootstrap.cluster.provisioner import volume_for_claim, wants_volume
 from bootstrap.cluster.versions import containerd_program
+from bootstrap.gobuild import build_argv, go_binary_name
 
 BINS = Binaries(Path("/b/k8s"), Path("/b/etcd"), Path("/b/containerd"), Path("/b/coredns"))
 

@@ -10,12 +10,12 @@ import pytest
 import yaml
 
 from bootstrap.cluster.configs import UNREACHABLE_REGISTRY, render_all
-from bootstrap.cluster.gobuild import parse_upstream_go_mod, render_wrapper_go_mod
 from bootstrap.cluster.layout import ClusterLayout, ClusterNetwork
 from bootstrap.cluster.pki import ClusterPki
 from bootstrap.cluster.render import render
 from bootstrap.cluster.versions import etcd_program, kubernetes_program
 from bootstrap.errors import AirkubeError
+from bootstrap.gobuild import parse_upstream_go_mod, render_wrapper_go_mod
 
 UPSTREAM_GO_MOD = """\
 // generated header

@@ -13,15 +13,15 @@ def test_built_images_should_become_chart_values() -> None:
     chosen = deploy.image_values(
         {
             "airflow": "airkube/airflow:3.3.2-abc",
-            "postgres": "airkube/postgres:15-def",
-            "git-sync": "localhost:5000/airkube/git-sync:v4.6.0-123",
+            "postgres": "airkube/postgres:17-def",
+            "git-sync": "localhost:5000/airkube/git-sync:v4.7.1-123",
         }
     )
     assert chosen == {
         "images": {
             "airflow": {"repository": "airkube/airflow", "tag": "3.3.2-abc"},
-            "postgres": {"repository": "airkube/postgres", "tag": "15-def"},
-            "gitSync": {"repository": "localhost:5000/airkube/git-sync", "tag": "v4.6.0-123"},
+            "postgres": {"repository": "airkube/postgres", "tag": "17-def"},
+            "gitSync": {"repository": "localhost:5000/airkube/git-sync", "tag": "v4.7.1-123"},
         }
     }
 

@@ -166,10 +166,10 @@ class TestEngine:
 
     def test_should_install_the_pinned_docker_io_when_missing(self, tmp_path: Path):
         found: dict[str, str] = {}
-        installed: list[Sequence[str]] = []
+        installed: list[Mapping[str, str]] = []
 
-        def install(packages: Sequence[str]) -> None:
-            installed.append(packages)
+        def install(pins: Mapping[str, str]) -> None:
+            installed.append(pins)
             found.update(docker="/usr/bin/docker", dockerd="/usr/sbin/dockerd")
 
         runner = ScriptedRunner([(("/usr/bin/docker", "version"), 0, "20.10.24\n")])
@@ -183,7 +183,7 @@ class TestEngine:
             state_dir=tmp_path,
         )
         engine.ensure()
-        assert installed == [[f"docker.io={DOCKER_IO_VERSION}"]]
+        assert installed == [{"docker.io": DOCKER_IO_VERSION}]
 
     def test_should_fail_in_one_line_naming_the_fix_when_docker_is_missing(self, tmp_path: Path):
         engine = Engine(runner=ScriptedRunner(), which=which_from({}), state_dir=tmp_path)

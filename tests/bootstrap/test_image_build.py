@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bootstrap import images, paths
 from bootstrap.docker import DockerClient, ensure_engine
 from bootstrap.errors import AirkubeError
+from bootstrap.images.context import HOST_CA_DIR, host_ca_certificates
+from bootstrap.process import run
 
 pytestmark = pytest.mark.docker
 
@@ -227,6 +231,27 @@ def test_should_hit_the_cache_when_nothing_changed(docker, built, options):
     assert elapsed < WARM_BUILD_SECONDS, f"an unchanged rebuild took {elapsed:.1f}s"
 
 
+def test_the_docker_folder_should_build_with_a_plain_docker_build(docker, tmp_path):
+    # What Okteto's build and `docker build docker/` do: no build arguments, no files added.
+    # Two inputs are this network's, as they would be on any like it: the base when no
+    # registry serves the default one, and the host's extra CAs in the folder the README names
+    # for a TLS-intercepting proxy.
+    context = tmp_path / "docker"
+    shutil.copytree(paths.DOCKER_DIR, context)
+    for cert in host_ca_certificates(HOST_CA_DIR):
+        shutil.copy(cert, context / "ca-certificates" / f"host-{cert.stem}.crt")
+    base = images.resolve_base(images.BuildOptions(), docker, run)
+    build_args = {} if base == images.DEFAULT_BASE_IMAGE else {"BASE_IMAGE": base}
+    tag = "airkube-test/plain-docker-build:latest"
+    docker.build(context, tag=tag, build_args=build_args, stream=False)
+    reported = docker.run(tag, ["airflow", "version"]).stdout.strip().splitlines()[-1]
+    assert reported == images.AIRFLOW_VERSION
+    heads = docker.run(tag, ["cat", "/usr/local/share/airkube/migration-heads.json"]).stdout
+    assert json.loads(heads)["airflow_version"] == images.AIRFLOW_VERSION
+    listing = docker.run(tag, ["ls", "-A", "/opt/airflow/dags"]).stdout.split()
+    assert listing == [], f"the folder's README was baked in as a DAG file: {listing}"
+
+
 # ---------------------------------------------------------------------------- Postgres
 
 PG_ENV = {"POSTGRES_USER": "airflow", "POSTGRES_PASSWORD": "s3cret", "POSTGRES_DB": "airflow"}
@@ -289,3 +314,24 @@ def test_postgres_should_refuse_to_initialise_without_a_password(docker, postgre
     done = docker.run(postgres.reference, check=False)
     assert done.returncode == 1
     assert "POSTGRES_PASSWORD is not set" in done.stderr
+
+
+def test_postgres_should_run_the_major_version_of_the_charts_image(docker, postgres):
+    chart_tag = yaml.safe_load((paths.CHART_DIR / "values.yaml").read_text())["images"]["postgres"][
+        "tag"
+    ]
+    done = docker.run(postgres.reference, ["--version"], entrypoint="postgres", user="999:999")
+    server_version = done.stdout.split()[-1]
+    assert server_version.split(".")[0] == chart_tag.split(".")[0], done.stdout
+
+
+def test_postgres_should_refuse_data_of_another_major_version_naming_the_way_out(docker, postgres):
+    other_major = "15"
+    make_old_data = (
+        f'mkdir -p "$PGDATA" && echo {other_major} > "$PGDATA/PG_VERSION" '
+        "&& exec /usr/local/bin/docker-entrypoint.sh postgres"
+    )
+    done = docker.run(postgres.reference, ["-c", make_old_data], entrypoint="bash", check=False)
+    assert done.returncode == 1
+    assert f"initialised by PostgreSQL {other_major}" in done.stderr, done.stderr
+    assert "pg_dump" in done.stderr

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import tarfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,14 +18,11 @@ from bootstrap.cli import main
 from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
 from bootstrap.images import BuildContext, BuildOptions
+from bootstrap.images.pins import GIT_SYNC_PROGRAM
 from bootstrap.process import Completed
 from tests.fakes import RecordingRunner
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-GIT_SYNC_TAGS = (
-    f"{'a' * 40}\trefs/tags/{images.GIT_SYNC_VERSION}\n"
-    f"{'c' * 40}\trefs/tags/{images.GIT_SYNC_VERSION}^{{}}\n"
-)
 
 
 class FakeEngine(RecordingRunner):
@@ -31,17 +32,16 @@ class FakeEngine(RecordingRunner):
         super().__init__()
         self.images: dict[str, str] = dict(present or {})
         self.contexts: list[dict[str, bytes]] = []
-        self.reachable = True
 
     def answer(self, argv: list[str], env: Mapping[str, str]) -> Completed:
         code, out = self._answer(argv, env)
         return Completed(tuple(argv), code, out, "")
 
     def _answer(self, argv: list[str], env: Mapping[str, str]) -> tuple[int, str]:
-        if argv[0] == "git":
-            return (0, GIT_SYNC_TAGS) if self.reachable else (128, "")
-        if argv[0] == "go":
-            (Path(env["GOBIN"]) / "git-sync").write_bytes(b"\x7fELF git-sync")
+        if Path(argv[0]).name == "go":
+            if argv[1:3] == ["env", "GOVERSION"]:
+                return 0, "go1.26.8\n"
+            (Path(argv[argv.index("-o") + 1]) / "git-sync").write_bytes(b"\x7fELF git-sync")
             return 0, ""
         verb = argv[1:3]
         if verb == ["image", "inspect"]:
@@ -406,45 +406,49 @@ class TestCommandLine:
 
 
 class TestGitSync:
-    def test_should_take_the_commit_an_annotated_tag_points_to(self):
-        assert images.release_commit(GIT_SYNC_TAGS, images.GIT_SYNC_VERSION) == "c" * 40
+    @pytest.fixture
+    def snapshot(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        """A stand-in release snapshot, pinned by its own checksum, in $AIRKUBE_SOURCES."""
+        sources = tmp_path / "sources"
+        sources.mkdir()
+        archive = sources / f"git-sync-{images.GIT_SYNC_VERSION}.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            data = b"module k8s.io/git-sync\n"
+            info = tarfile.TarInfo(f"git-sync-{images.GIT_SYNC_VERSION}/go.mod")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        pinned = replace(GIT_SYNC_PROGRAM, archive=replace(GIT_SYNC_PROGRAM.archive, sha256=digest))
+        monkeypatch.setattr("bootstrap.images.build.GIT_SYNC_PROGRAM", pinned)
+        monkeypatch.setenv("AIRKUBE_SOURCES", str(sources))
+        return archive
 
-    def test_should_take_a_lightweight_tag_as_is(self):
-        listing = f"{'b' * 40}\trefs/tags/v9.9.9\n"
-        assert images.release_commit(listing, "v9.9.9") == "b" * 40
-        assert images.release_commit(listing, "v1.0.0") is None
-
-    def test_should_install_the_release_commit_static_with_its_version(self):
+    def test_should_build_the_release_static_with_its_version_from_the_snapshot(self, snapshot):
         engine = FakeEngine()
-        binary = images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
+        binary = images.ensure_git_sync_binary(runner=engine)
         assert binary.read_bytes() == b"\x7fELF git-sync"
-        go = next(call for call in engine.calls if call[0] == "go")
-        assert go == [
-            "go",
-            "install",
-            "-trimpath",
-            "-ldflags",
-            f"-s -w -X k8s.io/git-sync/pkg/version.VERSION={images.GIT_SYNC_VERSION}",
-            f"k8s.io/git-sync@{'c' * 40}",
-        ]
-        assert sorted(p.name for p in binary.parent.iterdir()) == ["git-sync"]
-        images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
-        assert sum(call[0] == "go" for call in engine.calls) == 1
+        build = next(call for call in engine.calls if call[1] == "build")
+        assert build[-1] == "k8s.io/git-sync"
+        ldflags = build[build.index("-ldflags") + 1]
+        assert f"-X k8s.io/git-sync/pkg/version.VERSION={images.GIT_SYNC_VERSION}" in ldflags
+        assert engine.envs[engine.calls.index(build)]["CGO_ENABLED"] == "0"
+        images.ensure_git_sync_binary(runner=engine)
+        assert sum(call[1] == "build" for call in engine.calls) == 1, "built once"
 
-    def test_should_fail_clearly_when_the_release_cannot_be_found(self):
-        engine = FakeEngine()
-        engine.reachable = False
-        with pytest.raises(AirkubeError, match="cannot find the commit of git-sync"):
-            images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
-        assert not any(call[0] == "go" for call in engine.calls)
+    def test_should_name_both_ways_when_no_snapshot_is_at_hand(
+        self, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.delenv("AIRKUBE_SOURCES", raising=False)
+        with pytest.raises(AirkubeError) as caught:
+            images.ensure_git_sync_binary(runner=FakeEngine())
+        message = str(caught.value)
+        assert "AIRKUBE_SOURCES is not set" in message
+        assert f"git-sync-{images.GIT_SYNC_VERSION}.tar.gz" in message
+        assert f"registry.k8s.io/git-sync/git-sync:{images.GIT_SYNC_VERSION}" in message
 
-    def test_should_name_go_when_it_is_missing(self):
-        with pytest.raises(AirkubeError, match=r"'go' was not found on PATH.*install Go"):
-            images.ensure_git_sync_binary(runner=FakeEngine(), which=lambda name: None)
-
-    def test_should_build_the_image_around_the_cached_binary(self):
+    def test_should_build_the_image_around_the_cached_binary(self, snapshot):
         engine = FakeEngine({images.LOCAL_BASE_REFERENCE: "sha256:" + "d" * 64})
-        images.ensure_git_sync_binary(runner=engine, which=lambda name: f"/bin/{name}")
+        images.ensure_git_sync_binary(runner=engine)
         built = images.build_images(["git-sync"], no_host_cas(), docker=DockerClient(engine))
         (context,) = engine.contexts
         assert context["git-sync"] == b"\x7fELF git-sync"
