@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bootstrap import progress
 from bootstrap.commands import chart, cluster, dev, image, release
 from bootstrap.commands.context import Context
 from bootstrap.errors import AirkubeError
@@ -59,11 +60,7 @@ def _api_refusal(args: argparse.Namespace, error: Exception) -> AirkubeError | N
 def main(argv: Sequence[str] | None = None, *, context: Context | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(message)s",
-        stream=sys.stderr,
-    )
+    progress.setup_logging(verbose=args.verbose)
     if not args.verbose:
         # pyhelm3 logs every helm command at INFO, and expected failures (a release that is not
         # installed yet) at WARNING; that is -v material. Our own errors report real failures.

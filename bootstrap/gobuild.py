@@ -18,13 +18,13 @@ import os
 import re
 import shutil
 import tarfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bootstrap import progress
 from bootstrap.errors import AirkubeError
-from bootstrap.process import Completed, Runner, require_program, run
+from bootstrap.process import Runner, require_program, run
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 GO_MINIMUM = (1, 26)
 SOURCES_ENV = "AIRKUBE_SOURCES"
 FINGERPRINT_FILE = ".airkube-build.json"
-_HEARTBEAT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -261,16 +260,12 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
         runner([go, "mod", "tidy"], env=env, cwd=work)
     out.mkdir(parents=True, exist_ok=True)
     (out / FINGERPRINT_FILE).unlink(missing_ok=True)
-    log.info(
-        "%s %s: compiling %s%s",
-        program.name,
-        program.version,
-        ", ".join(program.commands),
-        " (a first build takes tens of minutes on two cores)" if program.staging_version else "",
-    )
+    if program.staging_version:
+        log.info("%s: a first build takes tens of minutes on two cores", program.name)
     started = time.monotonic()
-    argv = build_argv(go, program, out)
-    _run_with_heartbeat(argv, env=env, cwd=source, label=program.name, runner=runner)
+    label = f"{program.name} {program.version}: compiling {', '.join(program.commands)}"
+    with progress.working(label):
+        runner(build_argv(go, program, out), env=env, cwd=source)
     for name, package in program.commands.items():
         produced = out / go_binary_name(package)
         if produced.name != name and produced.is_file():
@@ -291,28 +286,3 @@ def _go_env(program: GoProgram) -> dict[str, str]:
     if "-buildvcs" not in env["GOFLAGS"]:
         env["GOFLAGS"] += " -buildvcs=false"
     return env
-
-
-def _run_with_heartbeat(
-    argv: list[str], *, env: dict[str, str], cwd: Path, label: str, runner: Runner
-) -> None:
-    """Run a long build, logging a line every minute so the user sees it is alive."""
-    outcome: list[Completed | BaseException] = []
-
-    def target() -> None:
-        try:
-            outcome.append(runner(argv, env=env, cwd=cwd))
-        except BaseException as error:
-            outcome.append(error)
-
-    worker = threading.Thread(target=target, name=f"go-build-{label}", daemon=True)
-    started = time.monotonic()
-    worker.start()
-    while worker.is_alive():
-        worker.join(_HEARTBEAT_SECONDS)
-        if worker.is_alive():
-            minutes = (time.monotonic() - started) / 60
-            log.info("%s: still compiling, %.0f min so far", label, minutes)
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bootstrap import dagsync, deploy, images, logs, smoke
+from bootstrap import dagsync, deploy, images, logs, progress, smoke
 from bootstrap.commands.context import (
     Context,
     chart_values,
@@ -13,12 +13,6 @@ from bootstrap.commands.context import (
     timeout_option,
     values_options,
 )
-
-
-def show(state: deploy.ComponentState) -> None:
-    """One line per component and change while a deploy waits."""
-    mark = "ready" if state.ready else "....."
-    print(f"  [{mark}] {state.kind:<11} {state.name:<32} {state.detail}", flush=True)
 
 
 def deploy_release(args: argparse.Namespace, context: Context) -> int:
@@ -30,7 +24,8 @@ def deploy_release(args: argparse.Namespace, context: Context) -> int:
     settings = deploy.DeploySettings(target=context.target(args), timeout=args.timeout)
     target = settings.target
     print(f"deploying release {target.name} to namespace {target.namespace}", flush=True)
-    result = deploy.deploy(context.helm(), wanted, settings, on_change=show)
+    with progress.ReadinessView(f"release {target.name}") as view:
+        result = deploy.deploy(context.helm(), wanted, settings, on_change=view.update)
     print(
         f"release {result.release.name} revision {result.release.revision}: every component "
         f"ready after {result.seconds:.0f}s"
@@ -68,7 +63,7 @@ def status(args: argparse.Namespace, context: Context) -> int:
     print(f"release {revision.name}: revision {revision.revision}, {revision.status}")
     states = deploy.release_state(context.clients(target), target)
     for state in states:
-        show(state)
+        print(progress.readiness_line(state))
     return 0 if all(state.ready for state in states) else 1
 
 

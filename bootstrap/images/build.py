@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import filelock, gobuild, paths
+from bootstrap import filelock, gobuild, paths, progress
 from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
 from bootstrap.images.cache import images_dir, record_built
@@ -121,25 +121,30 @@ def _build(
     work_root = images_dir() / "contexts"
     work_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=work_root))
+    streamed = progress.console() is None
     try:
         context.write(work)
-        docker.build(
-            work,
-            tag=reference,
-            build_args={**context.build_args, "BASE_IMAGE": base_image},
-            labels={
-                "org.opencontainers.image.title": f"airkube {name}",
-                "org.opencontainers.image.version": version,
-                "io.airkube.content-hash": digest,
-                "io.airkube.base-image": base_image,
-            },
-            no_cache=no_cache,
-        )
+        # On a terminal a spinner shows the build; its log is kept for the error when it fails.
+        # Elsewhere the log streams, so CI shows every step as it happens.
+        with progress.working(f"building {reference}"):
+            docker.build(
+                work,
+                tag=reference,
+                build_args={**context.build_args, "BASE_IMAGE": base_image},
+                labels={
+                    "org.opencontainers.image.title": f"airkube {name}",
+                    "org.opencontainers.image.version": version,
+                    "io.airkube.content-hash": digest,
+                    "io.airkube.base-image": base_image,
+                },
+                no_cache=no_cache,
+                stream=streamed,
+            )
     except AirkubeError as error:
         raise AirkubeError(
-            f"the {name} image did not build",
-            hint="the build output above shows the failing step; if a download failed with "
-            "a certificate error, pass the proxy's CA with --ca-cert",
+            f"the {name} image did not build" + ("" if streamed else f": {error.args[0]}"),
+            hint=("the build output above shows the failing step; " if streamed else "")
+            + "if a download failed with a certificate error, pass the proxy's CA with --ca-cert",
         ) from error
     finally:
         shutil.rmtree(work, ignore_errors=True)
