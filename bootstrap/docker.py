@@ -245,28 +245,6 @@ class DockerClient:
             log.debug("pull of %s failed: %s", reference, done.stderr.strip())
         return done.returncode == 0
 
-    def build_argv(
-        self,
-        context: Path,
-        *,
-        tag: str,
-        dockerfile: Path | None = None,
-        build_args: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
-        no_cache: bool = False,
-    ) -> list[str]:
-        argv = self._argv("build", "--tag", tag)
-        if dockerfile is not None:
-            argv += ["--file", str(dockerfile)]
-        for key, value in sorted((build_args or {}).items()):
-            argv += ["--build-arg", f"{key}={value}"]
-        for key, value in sorted((labels or {}).items()):
-            argv += ["--label", f"{key}={value}"]
-        if no_cache:
-            argv.append("--no-cache")
-        argv += ["--rm", "--force-rm", str(context)]
-        return argv
-
     def build(
         self,
         context: Path,
@@ -279,14 +257,16 @@ class DockerClient:
         stream: bool = True,
     ) -> Completed:
         """``docker build``; the build log streams to the terminal unless ``stream`` is off."""
-        argv = self.build_argv(
-            context,
-            tag=tag,
-            dockerfile=dockerfile,
-            build_args=build_args,
-            labels=labels,
-            no_cache=no_cache,
-        )
+        argv = self._argv("build", "--tag", tag)
+        if dockerfile is not None:
+            argv += ["--file", str(dockerfile)]
+        for key, value in sorted((build_args or {}).items()):
+            argv += ["--build-arg", f"{key}={value}"]
+        for key, value in sorted((labels or {}).items()):
+            argv += ["--label", f"{key}={value}"]
+        if no_cache:
+            argv.append("--no-cache")
+        argv += ["--rm", "--force-rm", str(context)]
         return self.runner(argv, env=self._env(), stream=stream)
 
     def import_rootfs(self, tarball: Path, reference: str, *, changes: Sequence[str] = ()) -> str:
@@ -310,25 +290,6 @@ class DockerClient:
         finally:
             partial.unlink(missing_ok=True)
 
-    def run_argv(
-        self,
-        image: str,
-        args: Sequence[str] = (),
-        *,
-        user: str | None = None,
-        entrypoint: str | None = None,
-        network: str = "none",
-        env: Mapping[str, str] | None = None,
-    ) -> list[str]:
-        argv = self._argv("run", "--rm", "--network", network)
-        if user is not None:
-            argv += ["--user", user]
-        if entrypoint is not None:
-            argv += ["--entrypoint", entrypoint]
-        for key, value in sorted((env or {}).items()):
-            argv += ["--env", f"{key}={value}"]
-        return [*argv, image, *args]
-
     def run(
         self,
         image: str,
@@ -341,10 +302,14 @@ class DockerClient:
         check: bool = True,
     ) -> Completed:
         """Run a throwaway container and capture its output."""
-        argv = self.run_argv(
-            image, args, user=user, entrypoint=entrypoint, network=network, env=env
-        )
-        return self.runner(argv, check=check)
+        argv = self._argv("run", "--rm", "--network", network)
+        if user is not None:
+            argv += ["--user", user]
+        if entrypoint is not None:
+            argv += ["--entrypoint", entrypoint]
+        for key, value in sorted((env or {}).items()):
+            argv += ["--env", f"{key}={value}"]
+        return self.runner([*argv, image, *args], check=check)
 
     def start(
         self,

@@ -28,6 +28,9 @@ from bootstrap.errors import AirkubeError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+U = TypeVar("U")
+# Reading a release is quick; a minute is room for a slow API server.
+_QUERY_TIMEOUT = datetime.timedelta(minutes=1)
 
 
 @contextmanager
@@ -177,10 +180,7 @@ class Helm:
                 kube_version=kube_version,
                 show_only=show_only,
             )
-            try:
-                return self.runner(argv).stdout
-            except AirkubeError as error:
-                raise _failure(f"helm template of release {release}", error) from error
+            return self._run(f"helm template of release {release}", argv)
 
     def lint(
         self, chart: Path, values: Mapping[str, Any], *, kube_version: str | None = None
@@ -190,10 +190,7 @@ class Helm:
             argv = [self.binary, "lint", "--strict", str(chart), "--values", str(values_path)]
             if kube_version:
                 argv += ["--kube-version", kube_version]
-            try:
-                return self.runner(argv).stdout
-            except AirkubeError as error:
-                raise _failure("helm lint", error) from error
+            return self._run("helm lint", argv)
 
     def install_notes(
         self,
@@ -208,13 +205,9 @@ class Helm:
         with _values_file(values) as values_path:
             argv = [self.binary, "install", release, str(chart), "--dry-run=client"]
             argv += ["--namespace", namespace, "--values", str(values_path), "--output", "json"]
-            if kubeconfig:
-                argv += ["--kubeconfig", str(kubeconfig)]
-            try:
-                done = self.runner(argv)
-            except AirkubeError as error:
-                raise _failure(f"helm install --dry-run of release {release}", error) from error
-        return str(json.loads(done.stdout)["info"].get("notes", ""))
+            action = f"helm install --dry-run of release {release}"
+            printed = self._run(action, argv, kubeconfig=kubeconfig)
+        return str(json.loads(printed)["info"].get("notes", ""))
 
     def test(
         self,
@@ -226,13 +219,8 @@ class Helm:
     ) -> str:
         """``helm test``: run the release's test pods; raises with their failure."""
         argv = [self.binary, "test", release, "--namespace", namespace, "--logs"]
-        argv += ["--timeout", f"{int(timeout.total_seconds())}s"]
-        if kubeconfig:
-            argv += ["--kubeconfig", str(kubeconfig)]
-        try:
-            return self.runner(argv).stdout
-        except AirkubeError as error:
-            raise _failure(f"helm test of release {release}", error) from error
+        action = f"helm test of release {release}"
+        return self._run(action, argv, kubeconfig=kubeconfig, timeout=timeout)
 
     def upgrade_install(
         self,
@@ -278,19 +266,14 @@ class Helm:
         with _values_file(values) as values_path:
             argv = [self.binary, "upgrade", release, str(chart), "--namespace", namespace]
             argv += ["--values", str(values_path), "--wait", "--wait-for-jobs"]
-            argv += ["--timeout", f"{int(timeout.total_seconds())}s"]
-            if kubeconfig:
-                argv += ["--kubeconfig", str(kubeconfig)]
-            try:
-                return self.runner(argv).stdout
-            except AirkubeError as error:
-                raise _failure(f"helm upgrade of release {release}", error) from error
+            action = f"helm upgrade of release {release}"
+            return self._run(action, argv, kubeconfig=kubeconfig, timeout=timeout)
 
     def history(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
     ) -> list[Revision]:
         """The release's revisions helm keeps, oldest first."""
-        client = self._client(kubeconfig, datetime.timedelta(minutes=1))
+        client = self._client(kubeconfig, _QUERY_TIMEOUT)
 
         async def run() -> list[Revision]:
             current = await _current_or_none(client, release, namespace)
@@ -303,6 +286,25 @@ class Helm:
             )
 
         return _run_async(f"helm history of release {release}", run)
+
+    def _run(
+        self,
+        action: str,
+        argv: list[str],
+        *,
+        kubeconfig: Path | None = None,
+        timeout: datetime.timedelta | None = None,
+    ) -> str:
+        """Run one helm command line and return what it printed; its failure, named by
+        ``action``, goes through the same mapping as pyhelm3's."""
+        if timeout is not None:
+            argv = [*argv, "--timeout", f"{int(timeout.total_seconds())}s"]
+        if kubeconfig:
+            argv = [*argv, "--kubeconfig", str(kubeconfig)]
+        try:
+            return self.runner(argv).stdout
+        except AirkubeError as error:
+            raise _failure(action, error) from error
 
     def _client(self, kubeconfig: Path | None, timeout: datetime.timedelta) -> Any:
         from pyhelm3 import Client
@@ -322,16 +324,13 @@ class Helm:
         timeout: datetime.timedelta = datetime.timedelta(minutes=5),
     ) -> bool:
         """``helm uninstall``; False when there was no such release."""
-        client = self._client(kubeconfig, timeout)
 
-        async def run() -> bool:
-            revision = await _current_or_none(client, release, namespace)
-            if revision is None:
-                return False
+        async def uninstall(revision: Any) -> bool:
             await revision.release.uninstall(wait=True)
             return True
 
-        return _run_async(f"helm uninstall of release {release}", run)
+        target = (release, namespace, kubeconfig, timeout)
+        return self._on_deployed("helm uninstall", target, uninstall, missing=lambda: False)
 
     def rollback(
         self,
@@ -343,30 +342,26 @@ class Helm:
         timeout: datetime.timedelta = datetime.timedelta(minutes=10),
     ) -> Revision:
         """``helm rollback`` to ``revision`` (the previous one when None)."""
-        client = self._client(kubeconfig, timeout)
 
-        async def run() -> Revision:
-            current = await _current_or_none(client, release, namespace)
-            if current is None:
-                raise AirkubeError(f"release {release} is not installed in namespace {namespace}")
-            rolled = await current.release.rollback(
-                revision, timeout=f"{int(timeout.total_seconds())}s"
+        async def roll_back(current: Any) -> Revision:
+            wait = f"{int(timeout.total_seconds())}s"
+            return _revision(
+                release, namespace, await current.release.rollback(revision, timeout=wait)
             )
-            return _revision(release, namespace, rolled)
 
-        return _run_async(f"helm rollback of release {release}", run)
+        def missing() -> Revision:
+            raise AirkubeError(f"release {release} is not installed in namespace {namespace}")
+
+        target = (release, namespace, kubeconfig, timeout)
+        return self._on_deployed("helm rollback", target, roll_back, missing=missing)
 
     def installed(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
     ) -> Installed | None:
         """``helm get values --all`` and ``helm get manifest`` of the deployed revision; None
         when the release is not installed."""
-        client = self._client(kubeconfig, datetime.timedelta(minutes=1))
 
-        async def run() -> Installed | None:
-            revision = await _current_or_none(client, release, namespace)
-            if revision is None:
-                return None
+        async def read(revision: Any) -> Installed:
             objects = [dict(item) for item in await revision.resources() if item]
             return Installed(
                 revision=_revision(release, namespace, revision),
@@ -374,19 +369,38 @@ class Helm:
                 objects=objects,
             )
 
-        return _run_async(f"helm get of release {release}", run)
+        target = (release, namespace, kubeconfig, _QUERY_TIMEOUT)
+        return self._on_deployed("helm get", target, read, missing=lambda: None)
 
     def current(
         self, *, release: str, namespace: str, kubeconfig: Path | None = None
     ) -> Revision | None:
         """The deployed revision of ``release``, or None when it is not installed."""
-        client = self._client(kubeconfig, datetime.timedelta(minutes=1))
 
-        async def run() -> Revision | None:
+        async def describe(revision: Any) -> Revision:
+            return _revision(release, namespace, revision)
+
+        target = (release, namespace, kubeconfig, _QUERY_TIMEOUT)
+        return self._on_deployed("helm status", target, describe, missing=lambda: None)
+
+    def _on_deployed(
+        self,
+        action: str,
+        target: tuple[str, str, Path | None, datetime.timedelta],
+        work: Callable[[Any], Coroutine[Any, Any, T]],
+        *,
+        missing: Callable[[], U],
+    ) -> T | U:
+        """Run ``work`` on the deployed revision of a release (release, namespace, kubeconfig,
+        timeout), or return ``missing()`` when the release is not installed."""
+        release, namespace, kubeconfig, timeout = target
+        client = self._client(kubeconfig, timeout)
+
+        async def run() -> T | U:
             revision = await _current_or_none(client, release, namespace)
-            return None if revision is None else _revision(release, namespace, revision)
+            return missing() if revision is None else await work(revision)
 
-        return _run_async(f"helm status of release {release}", run)
+        return _run_async(f"{action} of release {release}", run)
 
 
 @dataclass(frozen=True)

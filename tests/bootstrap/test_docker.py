@@ -85,8 +85,9 @@ class TestDockerClient:
         assert DockerClient(runner=runner).pull("python:3.12-slim-bookworm") is False
 
     def test_should_run_without_network_and_pass_args_after_the_image(self):
-        argv = DockerClient().run_argv("img:1", ["echo", "a b", "c"], user="50000")
-        assert argv == [
+        runner = ScriptedRunner()
+        DockerClient(runner=runner).run("img:1", ["echo", "a b", "c"], user="50000")
+        assert runner.calls[0] == [
             "docker",
             "run",
             "--rm",
