@@ -35,14 +35,46 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
             target[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a mapping with the same key twice: YAML forbids it, and the
+    usual loaders keep the last one silently, so half of what the user wrote is lost."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"found the key {key!r} again (first on line {seen[key] + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses duplicate keys."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def load_file(path: Path) -> Values:
-    """Read one values file; a missing or malformed file is a clear error."""
+    """Read one values file; a missing or malformed file (duplicate keys included) is a clear
+    error."""
     if not path.is_file():
         raise AirkubeError(
             f"values file {path} does not exist", hint="check the path given with -f"
         )
     try:
-        loaded = yaml.safe_load(path.read_text())
+        loaded = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise AirkubeError(f"values file {path} is not valid YAML: {exc}") from exc
     if loaded is None:
@@ -54,54 +86,146 @@ def load_file(path: Path) -> Values:
     return loaded
 
 
-_KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+class _SetParser:
+    """Reads one ``--set`` argument into a values dict the way helm's strvals parser does:
+    ``a.b=1,c[0].d={x,y}``, ``\\`` escapes the next character, and a value is an integer,
+    true/false or null only where helm would type it so (``0123``, ``3.10`` and ``no`` stay
+    strings)."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
 
-def _split_key(key: str) -> list[str]:
-    # "a\.b.c" addresses key "a.b" then "c", as in helm --set.
-    parts = [part.replace("\0", ".") for part in key.replace("\\.", "\0").split(".")]
-    for part in parts:
-        if not part or not _KEY_PART.match(part.replace(".", "_").replace("/", "_")):
-            raise AirkubeError(
-                f"--set key {key!r} is malformed",
-                hint="use dotted keys like workers.resources.limits.memory=2Gi",
-            )
-    return parts
-
-
-def _scalar(text: str) -> Any:
-    if text.startswith("{") and text.endswith("}"):
-        return [_scalar(item) for item in text[1:-1].split(",")] if text != "{}" else []
-    try:
-        value = yaml.safe_load(text) if text else ""
-    except yaml.YAMLError:
-        return text
-    # Only plain scalars are converted; anything YAML would read as a structure stays a string.
-    return value if isinstance(value, (str, int, float, bool)) or value is None else text
-
-
-def parse_set(pair: str) -> Values:
-    """``a.b=3`` -> ``{"a": {"b": 3}}``: true/false, numbers and null are typed, like helm --set;
-    ``{x,y}`` is a list."""
-    if "=" not in pair:
-        raise AirkubeError(
-            f"--set {pair!r} has no '='", hint="write it as KEY=VALUE, e.g. dags.mode=volume"
+    def fail(self, problem: str) -> AirkubeError:
+        return AirkubeError(
+            f"--set {self.text!r}: {problem}",
+            hint="write KEY=VALUE pairs, e.g. workers.resources.limits.memory=2Gi; "
+            "escape a literal dot or comma with a backslash",
         )
-    key, _, text = pair.partition("=")
-    parts = _split_key(key.strip())
-    tree: Values = {}
-    node = tree
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = _scalar(text)
-    return tree
+
+    def until(self, stops: str) -> tuple[str, str | None]:
+        """The characters up to the first unescaped stop, and that stop (None at the end)."""
+        collected: list[str] = []
+        while self.at < len(self.text):
+            char = self.text[self.at]
+            self.at += 1
+            if char == "\\" and self.at < len(self.text):
+                collected.append(self.text[self.at])
+                self.at += 1
+            elif char in stops:
+                return "".join(collected), char
+            else:
+                collected.append(char)
+        return "".join(collected), None
+
+    def parse_into(self, data: dict[str, Any]) -> None:
+        while self.at < len(self.text):
+            self.key(data)
+
+    def key(self, data: dict[str, Any]) -> None:
+        name, stop = self.until("=[,.")
+        if not name and stop is not None:
+            # helm would file the value under an empty key; no chart has one.
+            raise self.fail("a key name is empty")
+        if stop is None:
+            if name:
+                raise self.fail(f"key {name!r} has no value")
+            return
+        if stop == "=":
+            data[name] = self.value()
+        elif stop == ",":
+            raise self.fail(f"key {name!r} has no value (cannot end with ,)")
+        elif stop == ".":
+            inner = data.get(name)
+            if not isinstance(inner, dict):
+                inner = {}
+            self.key(inner)
+            if not inner:
+                raise self.fail(f"key map {name!r} has no value")
+            data[name] = inner
+        else:
+            existing = data.get(name)
+            data[name] = self.list_item(existing if isinstance(existing, list) else [])
+
+    def index(self) -> int:
+        digits, _ = self.until("]")
+        if not digits.lstrip("-").isdigit():
+            raise self.fail(f"{digits!r} is not a list index")
+        if int(digits) < 0:
+            raise self.fail(f"negative index {digits} is not allowed")
+        return int(digits)
+
+    def list_item(self, items: list[Any]) -> list[Any]:
+        position = self.index()
+        rest, stop = self.until("[.=")
+        if rest:
+            raise self.fail(f"unexpected {rest!r} after a list index")
+        items = items + [None] * (position + 1 - len(items))
+        if stop == "=":
+            items[position] = self.value()
+        elif stop == "[":
+            current = items[position]
+            items[position] = self.list_item(current if isinstance(current, list) else [])
+        elif stop == ".":
+            inner = items[position] if isinstance(items[position], dict) else {}
+            self.key(inner)
+            items[position] = inner
+        else:
+            raise self.fail("a list index needs '=', '.' or '[' after it")
+        return items
+
+    def value(self) -> Any:
+        if self.text.startswith("{", self.at):
+            self.at += 1
+            listed: list[Any] = []
+            while True:
+                item, stop = self.until(",}")
+                if stop is None:
+                    raise self.fail("a list must end with '}'")
+                listed.append(helm_scalar(item))
+                if stop == "}":
+                    if self.text.startswith(",", self.at):
+                        self.at += 1
+                    return listed
+        text, _ = self.until(",")
+        return helm_scalar(text)
+
+
+def helm_scalar(text: str) -> Any:
+    """How ``helm --set`` types one value (strvals' typedVal)."""
+    lowered = text.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    if text == "0":
+        return 0
+    if text and text[0] != "0" and re.fullmatch(r"[+-]?[0-9]+", text):
+        number = int(text)
+        if -(2**63) <= number < 2**63:
+            return number
+    return text
+
+
+def parse_set(text: str, into: Values | None = None) -> Values:
+    """One ``--set`` argument (``a.b=3``, ``a=1,b=2``, ``list[0].name=x``, ``l={x,y}``) applied
+    to ``into`` (a new dict when None), exactly as helm applies it to the values of its -f
+    files."""
+    data = into if into is not None else {}
+    if "=" not in text:
+        raise AirkubeError(
+            f"--set {text!r} has no '='", hint="write it as KEY=VALUE, e.g. dags.mode=volume"
+        )
+    _SetParser(text).parse_into(data)
+    return data
 
 
 def combine(
     files: Iterable[Path] = (), sets: Iterable[str] = (), base: Mapping[str, Any] | None = None
 ) -> Values:
-    """The one values dict for a command: ``base``, then files in order, then ``--set`` pairs."""
-    sources: list[Mapping[str, Any]] = [base or {}]
-    sources.extend(load_file(Path(path)) for path in files)
-    sources.extend(parse_set(pair) for pair in sets)
-    return merge(*sources)
+    """The one values dict for a command: ``base``, then files in order, then ``--set`` pairs
+    applied on top the way helm applies them (an index sets one item of a file's list)."""
+    combined = merge(base or {}, *(load_file(Path(path)) for path in files))
+    for text in sets:
+        parse_set(text, into=combined)
+    return combined

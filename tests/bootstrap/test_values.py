@@ -46,11 +46,6 @@ class TestParseSet:
     def test_should_type_values_like_helm(self, pair: str, expected: dict) -> None:
         assert values.parse_set(pair) == expected
 
-    @pytest.mark.parametrize("pair", ["dags.mode", "=x", "a..b=1", "a.=1"])
-    def test_should_refuse_malformed_pairs(self, pair: str) -> None:
-        with pytest.raises(AirkubeError, match="--set"):
-            values.parse_set(pair)
-
 
 class TestFiles:
     def test_missing_file_should_name_the_path(self, tmp_path: Path) -> None:

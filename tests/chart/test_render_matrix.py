@@ -42,3 +42,8 @@ def test_should_render_valid_objects(
 def test_should_refuse_kubernetes_older_than_supported(helm_client: helm.Helm) -> None:
     with pytest.raises(Exception, match="kubeVersion"):
         helm_client.template(paths.CHART_DIR, {}, kube_version="1.29.0")
+
+
+def test_the_charts_own_values_should_hold_each_key_once() -> None:
+    # The strict loader refuses a key given twice, which YAML forbids and helm keeps silently.
+    assert values.load_file(paths.CHART_DIR / "values.yaml")["scheduler"]["replicas"] >= 1
