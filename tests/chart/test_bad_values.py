@@ -153,6 +153,26 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["scheduler.env[0]", "AIRFLOW_CONFIG"],
     ),
     (
+        "a numeric tag YAML reads as a float",
+        {"images": {"airflow": {"tag": 3.1}}},
+        ["/images/airflow/tag", "string"],
+    ),
+    (
+        "a tag inside the repository",
+        {"images": {"airflow": {"repository": "apache/airflow:3.3.2"}}},
+        ["/images/airflow/repository"],
+    ),
+    (
+        "a task pod tag given as a number",
+        {"workers": {"image": {"tag": 3}}},
+        ["/workers/image/tag", "string"],
+    ),
+    (
+        "a named template's image tag with a space",
+        {"workers": {"podTemplates": {"big": {"image": {"tag": "3.3 rc"}}}}},
+        ["/workers/podTemplates/big/image/tag"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],

@@ -105,3 +105,13 @@ def test_pass_through_blocks_should_accept_any_kubernetes_fields(block: str) -> 
     values = json.loads(json.dumps(DEFAULTS))
     values["workers"][block] = samples[block]
     jsonschema.Draft7Validator(SCHEMA).validate(values)
+
+
+@pytest.mark.parametrize(
+    "repository",
+    ["apache/airflow", "registry.example:5000/team/airflow", "localhost/a__b/c-d.e", "airflow"],
+)
+def test_image_repositories_with_a_registry_port_should_be_accepted(repository: str) -> None:
+    values = json.loads(json.dumps(DEFAULTS))
+    values["images"]["airflow"] |= {"repository": repository, "tag": "3.3.2-1"}
+    jsonschema.Draft7Validator(SCHEMA).validate(values)
