@@ -32,6 +32,9 @@ Usage: {{ include "airkube.checks.all" . }}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- if and $v.postgresql.enabled (or $v.externalDatabase.host $v.externalDatabase.connectionSecret) -}}
+{{- fail "\nexternalDatabase is set while postgresql.enabled=true, so the embedded database would be used and yours ignored: set postgresql.enabled=false to use externalDatabase, or clear externalDatabase.host and externalDatabase.connectionSecret" -}}
+{{- end -}}
 {{- if and (not $v.postgresql.enabled) (not $v.externalDatabase.connectionSecret) -}}
 {{- if not $v.externalDatabase.host -}}
 {{- fail "\nexternalDatabase.host is empty while postgresql.enabled=false: set externalDatabase.host (and externalDatabase.passwordSecret.name), or externalDatabase.connectionSecret, or enable the embedded postgresql" -}}
@@ -88,6 +91,22 @@ Usage: {{ include "airkube.checks.all" . }}
 {{- if and $v.logs.remote.enabled (not $v.logs.remote.baseFolder) -}}
 {{- fail "\nlogs.remote.baseFolder is empty while logs.remote.enabled=true: set it, for example s3://bucket/airflow/logs" -}}
 {{- end -}}
+{{- /* The schemes Airflow's remote task log handlers are chosen by; any other crashes every component at start. */ -}}
+{{- $remoteSchemes := list "s3://" "gs://" "wasb" "cloudwatch://" "stackdriver://" "oss://" "hdfs://" -}}
+{{- if $v.logs.remote.enabled -}}
+{{- $known := false -}}
+{{- range $remoteSchemes }}{{ if hasPrefix . $v.logs.remote.baseFolder }}{{ $known = true }}{{ end }}{{ end -}}
+{{- if not $known -}}
+{{- fail (printf "\nlogs.remote.baseFolder %q has a scheme Airflow has no remote log handler for; use one of %s" $v.logs.remote.baseFolder (join ", " $remoteSchemes)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Authentication */ -}}
+{{- if and (eq $v.auth.manager "simple") (not $v.auth.admin.create) (not $v.auth.admin.existingSecret) -}}
+{{- fail "\nauth.manager=simple with auth.admin.create=false and no auth.admin.existingSecret: the api-server needs the admin's password; keep auth.admin.create=true or name a Secret in auth.admin.existingSecret" -}}
+{{- end -}}
+
+{{- include "airkube.checks.pods" . -}}
 
 {{- /* User env must not shadow what the chart wires */ -}}
 {{- include "airkube.checks.envNames" (dict "context" . "key" "workers.env" "env" $v.workers.env) -}}

@@ -173,6 +173,86 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["/workers/podTemplates/big/image/tag"],
     ),
     (
+        "task requests above the task limit",
+        {"workers": {"resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}}},
+        ["workers.resources.requests.memory (2Gi)", "workers.resources.limits.memory (1Gi)"],
+    ),
+    (
+        "a named template's request above the limit it inherits",
+        {"workers": {"podTemplates": {"big": {"resources": {"requests": {"memory": "8Gi"}}}}}},
+        ["workers.podTemplates.big.resources.requests.memory (8Gi)", "keeps the workers.resources"],
+    ),
+    (
+        "a component's cpu request above its limit",
+        {"scheduler": {"resources": {"requests": {"cpu": "1500m"}, "limits": {"cpu": 1}}}},
+        ["scheduler.resources.requests.cpu (1500m)"],
+    ),
+    (
+        "task pods as root",
+        {"workers": {"podSecurityContext": {"runAsUser": 0}}},
+        ["workers.podSecurityContext.runAsUser is 0", "runAsNonRoot"],
+    ),
+    (
+        "a named template's container as root",
+        {"workers": {"podTemplates": {"r": {"containerSecurityContext": {"runAsUser": 0}}}}},
+        ["workers.podTemplates.r.containerSecurityContext.runAsUser is 0"],
+    ),
+    (
+        "a privileged task container",
+        {"workers": {"containerSecurityContext": {"privileged": True}}},
+        ["workers.containerSecurityContext.privileged", "allowPrivilegeEscalation"],
+    ),
+    (
+        "a user label repeating the chart's instance label",
+        {"workers": {"labels": {"app.kubernetes.io/instance": "mine"}}},
+        ["workers.labels.app.kubernetes.io/instance", "the chart sets this label"],
+    ),
+    (
+        "a component label repeating the chart's component label",
+        {"scheduler": {"labels": {"app.kubernetes.io/component": "x"}}},
+        ["scheduler.labels.app.kubernetes.io/component"],
+    ),
+    (
+        "an extra task volume named like the chart's config volume",
+        {"workers": {"extraVolumes": [{"name": "config", "emptyDir": {}}]}},
+        ["workers.extraVolumes[0].name", '"config"'],
+    ),
+    (
+        "an extra task mount without its volume",
+        {"workers": {"extraVolumeMounts": [{"name": "data", "mountPath": "/data"}]}},
+        ["workers.extraVolumeMounts[0].name", 'no volume "data"'],
+    ),
+    (
+        "an extra mount over the config folder",
+        {
+            "dagProcessor": {
+                "extraVolumes": [{"name": "cfg", "emptyDir": {}}],
+                "extraVolumeMounts": [{"name": "cfg", "mountPath": "/opt/airflow/config"}],
+            }
+        },
+        ["dagProcessor.extraVolumeMounts[0].mountPath", '"config" volume'],
+    ),
+    (
+        "an extra task container named base",
+        {"workers": {"extraContainers": [{"name": "base", "image": "busybox:1"}]}},
+        ['workers: an extra container is named "base"'],
+    ),
+    (
+        "an external database beside the embedded one",
+        {"externalDatabase": {"host": "db.example"}},
+        ["externalDatabase is set while postgresql.enabled=true"],
+    ),
+    (
+        "a remote log folder Airflow has no handler for",
+        {"logs": {"remote": {"enabled": True, "baseFolder": "ftp://host/logs"}}},
+        ['logs.remote.baseFolder "ftp://host/logs"', "s3://"],
+    ),
+    (
+        "simple auth with no admin password anywhere",
+        {"auth": {"manager": "simple", "admin": {"create": False}}},
+        ["auth.manager=simple with auth.admin.create=false", "auth.admin.existingSecret"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],
