@@ -65,6 +65,9 @@ Usage: {{ include "airkube.checks.all" . }}
 {{- if and $v.workers.multiNamespace.enabled (not $v.workers.multiNamespace.namespaces) -}}
 {{- fail "\nworkers.multiNamespace.namespaces is empty while workers.multiNamespace.enabled=true: list the namespaces task pods may run in" -}}
 {{- end -}}
+{{- if and $v.workers.multiNamespace.enabled $v.workers.namespace -}}
+{{- fail (printf "\nworkers.namespace=%s is ignored while workers.multiNamespace.enabled=true: list it in workers.multiNamespace.namespaces instead and clear workers.namespace" $v.workers.namespace) -}}
+{{- end -}}
 {{- $namespaces := include "airkube.names.workerNamespaces" . | fromJsonArray -}}
 {{- $foreign := without $namespaces .Release.Namespace -}}
 {{- if $foreign -}}

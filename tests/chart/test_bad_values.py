@@ -253,6 +253,41 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["auth.manager=simple with auth.admin.create=false", "auth.admin.existingSecret"],
     ),
     (
+        "a fullnameOverride that is not a DNS label",
+        {"fullnameOverride": "MyAirflow"},
+        ["/fullnameOverride"],
+    ),
+    (
+        "a task namespace with a dot",
+        {"workers": {"namespace": "team.tasks"}},
+        ["/workers/namespace"],
+    ),
+    (
+        "a task namespace of 70 characters",
+        {"workers": {"multiNamespace": {"enabled": True, "namespaces": ["n" * 70]}}},
+        ["/workers/multiNamespace/namespaces/0"],
+    ),
+    (
+        "a pod template name over 63 characters",
+        {"workers": {"podTemplates": {"t" * 64: {}}}},
+        ["/workers/podTemplates", "t" * 64],
+    ),
+    (
+        "a Secret name with a space",
+        {"secrets": {"existingSecret": "my secret"}},
+        ["/secrets/existingSecret"],
+    ),
+    (
+        "one task namespace beside several",
+        {
+            "workers": {
+                "namespace": "tasks",
+                "multiNamespace": {"enabled": True, "namespaces": ["a", "b"]},
+            }
+        },
+        ["workers.namespace=tasks is ignored", "workers.multiNamespace.namespaces"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],
