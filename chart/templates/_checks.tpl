@@ -19,16 +19,32 @@ Usage: {{ include "airkube.checks.all" . }}
 {{- define "airkube.checks.all" -}}
 {{- $v := .Values -}}
 
-{{- /* The database */ -}}
+{{- /* airflow.cfg: options Airflow knows (files/airflow-options.json, made from Airflow itself);
+sections it does not list may belong to providers of the user's image and pass. */ -}}
+{{- $known := .Files.Get "files/airflow-options.json" | fromJson -}}
+{{- $pinned := include "airkube.config.pinned" . | fromYaml -}}
+{{- $name := "^[A-Za-z0-9_.-]+$" -}}
 {{- range $section, $options := $v.config -}}
+{{- if not (regexMatch $name $section) -}}
+{{- fail (printf "\nconfig: the section name %q would not stay one [section] line of airflow.cfg; use letters, digits, '_', '.' and '-' only" $section) -}}
+{{- end -}}
 {{- range $key, $value := $options -}}
+{{- if not (regexMatch $name $key) -}}
+{{- fail (printf "\nconfig.%s: the option name %q would not stay one line of airflow.cfg; use letters, digits, '_', '.' and '-' only" $section $key) -}}
+{{- end -}}
 {{- if and (hasPrefix "sql_alchemy_conn" $key) (hasPrefix "sqlite" (toString $value)) -}}
 {{- fail (printf "\nconfig.%s.%s: SQLite cannot back the KubernetesExecutor (task pods run on other machines and the scheduler needs row locks); keep postgresql.enabled=true or set externalDatabase.host" $section $key) -}}
 {{- end -}}
-{{- $pinned := include "airkube.config.pinned" $ | fromYaml -}}
 {{- $option := printf "%s.%s" $section $key -}}
+{{- $current := get $known.deprecated $option -}}
+{{- if and $current (hasKey $pinned $current) -}}
+{{- fail (printf "\nconfig.%s is Airflow's old name of %s, which is managed by the chart: %s" $option $current (index $pinned $current)) -}}
+{{- end -}}
 {{- if hasKey $pinned $option -}}
 {{- fail (printf "\nconfig.%s is managed by the chart: %s" $option (index $pinned $option)) -}}
+{{- end -}}
+{{- if and (hasKey $known.sections $section) (not (has $key (get $known.sections $section))) -}}
+{{- fail (printf "\nconfig.%s: Airflow %s has no option %q in [%s]; check the spelling in Airflow's configuration reference" $option $known.airflow $key $section) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

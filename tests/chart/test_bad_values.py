@@ -288,6 +288,31 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["workers.namespace=tasks is ignored", "workers.multiNamespace.namespaces"],
     ),
     (
+        "a misspelled airflow.cfg option",
+        {"config": {"core": {"paralelism": 64}}},
+        ["config.core.paralelism", 'no option "paralelism" in [core]'],
+    ),
+    (
+        "the database URL under its old name",
+        {"config": {"core": {"sql_alchemy_conn": "postgresql://u:p@db/airflow"}}},
+        ["config.core.sql_alchemy_conn is Airflow's old name of database.sql_alchemy_conn"],
+    ),
+    (
+        "the API secret under its old name",
+        {"config": {"webserver": {"secret_key": "x"}}},
+        ["config.webserver.secret_key", "api.secret_key", "secrets.existingSecret"],
+    ),
+    (
+        "a section name that would inject a line into airflow.cfg",
+        {"config": {"core]\n[api": {"x": 1}}},
+        ["config: the section name", "one [section] line"],
+    ),
+    (
+        "an option name with an equals sign",
+        {"config": {"core": {"parallelism = 1\nexecutor": 2}}},
+        ["config.core: the option name", "one line of airflow.cfg"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],
