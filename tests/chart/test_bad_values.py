@@ -313,6 +313,41 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["config.core: the option name", "one line of airflow.cfg"],
     ),
     (
+        "a misspelled toleration field",
+        {"workers": {"tolerations": [{"key": "gpu", "operator": "Exists", "efect": "NoSchedule"}]}},
+        ["/workers/tolerations/0", "efect"],
+    ),
+    (
+        "a misspelled affinity field",
+        {"scheduler": {"affinity": {"nodeAfinity": {}}}},
+        ["/scheduler/affinity", "nodeAfinity"],
+    ),
+    (
+        "an env value given as a number",
+        {"workers": {"env": [{"name": "RETRIES", "value": 5}]}},
+        ["/workers/env/0/value"],
+    ),
+    (
+        "an env entry with a misspelled field",
+        {"workers": {"env": [{"name": "A", "vaule": "x"}]}},
+        ["/workers/env/0", "vaule"],
+    ),
+    (
+        "a secretRef where valueFrom needs secretKeyRef",
+        {"dagProcessor": {"env": [{"name": "A", "valueFrom": {"secretRef": {"name": "s"}}}]}},
+        ["/dagProcessor/env/0/valueFrom", "secretRef"],
+    ),
+    (
+        "a misspelled security context field",
+        {"workers": {"containerSecurityContext": {"runAsNonroot": True}}},
+        ["/workers/containerSecurityContext", "runAsNonroot"],
+    ),
+    (
+        "an extra volume with an unknown source",
+        {"workers": {"extraVolumes": [{"name": "x", "emptydir": {}}]}},
+        ["/workers/extraVolumes/0", "emptydir"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],
