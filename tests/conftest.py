@@ -87,7 +87,19 @@ def render(helm_client: helm.Helm, validator: kubeconform.Kubeconform) -> Render
         )
         findings = validator.findings(manifest, kube_version=kube_version)
         assert not findings, f"kubeconform -strict rejected rendered objects: {findings}"
-        return helm.parse_documents(manifest)
+        objects = helm.parse_documents(manifest)
+        # The worker pod templates sit inside a ConfigMap, where kubeconform cannot see them;
+        # a broken one would only show when a task starts. Each must be a valid Pod itself.
+        templates = "\n---\n".join(
+            text
+            for obj in objects
+            if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].endswith("-pod-templates")
+            for text in obj.get("data", {}).values()
+        )
+        if templates:
+            findings = validator.findings(templates, kube_version=kube_version)
+            assert not findings, f"kubeconform -strict rejected a worker pod template: {findings}"
+        return objects
 
     return render_chart
 
