@@ -72,6 +72,12 @@ core:
 api:
   port: "8080"
   expose_config: "False"
+  {{- /* Links the UI builds (and redirects after login) must point where users reach it. */}}
+  {{- with .Values.apiServer.ingress }}
+  {{- if .enabled }}
+  base_url: {{ printf "%s://%s/" (ternary "https" "http" (not (empty .tlsSecret))) .host | quote }}
+  {{- end }}
+  {{- end }}
 scheduler:
   enable_health_check: "True"
   scheduler_health_check_server_port: "8974"

@@ -17,6 +17,16 @@ Usage: {{ include "airkube.images.airflow" . }}
 {{- end -}}
 
 {{/*
+airkube.images.airflowVersion: the Airflow version deployed, as far as the chart knows it: the
+Airflow image's tag (appVersion when unset), made a valid label value.
+Usage: {{ include "airkube.images.airflowVersion" . }}
+*/}}
+{{- define "airkube.images.airflowVersion" -}}
+{{- $tag := toString (.Values.images.airflow.tag | default .Chart.AppVersion) -}}
+{{- regexReplaceAll "^[^A-Za-z0-9]+|[^A-Za-z0-9]+$" (regexReplaceAll "[^A-Za-z0-9_.-]" $tag "_" | trunc 63) "" -}}
+{{- end -}}
+
+{{/*
 airkube.images.pullSecrets: the imagePullSecrets block, or nothing.
 Usage: {{- with include "airkube.images.pullSecrets" . }}{{ . | trim | nindent 6 }}{{- end }}
 */}}

@@ -15,7 +15,7 @@ Usage: {{ include "airkube.labels.standard" (dict "context" $ "component" "sched
 */}}
 {{- define "airkube.labels.standard" -}}
 {{ include "airkube.labels.selector" . }}
-app.kubernetes.io/version: {{ .context.Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ include "airkube.images.airflowVersion" .context | quote }}
 app.kubernetes.io/part-of: airflow
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | replace "+" "_" }}

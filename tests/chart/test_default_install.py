@@ -59,3 +59,22 @@ def test_should_put_every_namespaced_object_in_the_release_namespace(render: Ren
         assert obj["metadata"].get("namespace") == "data-platform", (
             f"{obj['kind']} {obj['metadata']['name']} is not in the release namespace"
         )
+
+
+def test_version_label_should_name_the_airflow_image_deployed(render: Render) -> None:
+    tag = "3.3.2-" + "x" * 60  # longer than a label value may be
+    given = {"images": {"airflow": {"repository": "acme/airflow", "tag": tag}}}
+    objects = render(given)
+    versions = {
+        obj["metadata"].get("labels", {}).get("app.kubernetes.io/version")
+        for obj in objects
+        if obj["metadata"].get("labels", {}).get("app.kubernetes.io/version")
+    }
+    assert versions == {tag[:63]}, versions
+
+
+def test_api_base_url_should_follow_the_ingress_host(render: Render) -> None:
+    cfg = {"enabled": True, "host": "airflow.acme.test", "tlsSecret": "airflow-tls"}
+    objects = render({"apiServer": {"ingress": cfg}})
+    config = next(o for o in objects if o["kind"] == "ConfigMap" and "airflow.cfg" in o["data"])
+    assert "base_url = https://airflow.acme.test/" in config["data"]["airflow.cfg"]

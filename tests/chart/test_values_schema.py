@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -130,3 +131,20 @@ def test_kubernetes_types_should_be_the_pinned_kubernetes_validate_ones() -> Non
         "chart/values.schema.json's Kubernetes types are stale; regenerate them with: "
         ".venv/bin/python -m tests.chart.kubernetes_schemas"
     )
+
+
+def test_every_key_in_values_yaml_should_have_its_description() -> None:
+    lines = (paths.CHART_DIR / "values.yaml").read_text().splitlines()
+    undescribed = []
+    for number, line in enumerate(lines):
+        key = re.match(r"^\s*([A-Za-z0-9_]+):", line)
+        if not key:
+            continue
+        above = number - 1
+        described = False
+        while above >= 0 and lines[above].lstrip().startswith("#"):
+            described = described or lines[above].lstrip().startswith("# --")
+            above -= 1
+        if not described:
+            undescribed.append(f"line {number + 1}: {key.group(1)}")
+    assert not undescribed, "keys without a '# --' description: " + ", ".join(undescribed)

@@ -128,6 +128,8 @@ def test_notes_should_warn_when_task_logs_would_vanish(
     assert "WARNING" not in notes(
         {"logs": {"remote": {"enabled": True, "baseFolder": "s3://b/logs"}}}
     )
+    image = {"images": {"airflow": {"repository": "acme/airflow", "tag": "3.3.2-7"}}}
+    assert "Airflow 3.3.2-7 (acme/airflow:3.3.2-7) is being deployed" in notes(image)
 
 
 def test_rbac_should_hold(release: deploy.DeployResult, kube: KubeClients) -> None:
