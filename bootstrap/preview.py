@@ -100,6 +100,16 @@ def task_pods(
                 continue
             executor_config = dict(task.executor_config or {})
             name = template_name(executor_config, templates)
+            try:
+                override = PodGenerator.from_obj(executor_config)
+            except Exception as error:
+                # The executor refuses these too, but only when the task is queued.
+                raise AirkubeError(
+                    f"{dag_id}.{task.task_id}: Airflow refuses its executor_config: {error}",
+                    hint='give executor_config={"pod_override": k8s.V1Pod(...)} '
+                    "(from kubernetes.client import models as k8s); plain dicts and the old "
+                    '"KubernetesExecutor" form are not read by Airflow 3',
+                ) from error
             pod = PodGenerator.construct_pod(
                 dag_id=dag_id,
                 task_id=task.task_id,
@@ -109,7 +119,7 @@ def task_pods(
                 date=None,
                 run_id="manual__preview",
                 args=list(WORKLOAD_ARGS),
-                pod_override_object=PodGenerator.from_obj(executor_config),
+                pod_override_object=override,
                 base_worker_pod=podtemplates.load_with_airflow(templates[name]),
                 namespace=namespace,
                 scheduler_job_id="preview",

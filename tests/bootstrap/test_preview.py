@@ -86,3 +86,32 @@ def test_unknown_task_and_missing_file_should_be_clear(
     broken.write_text("import not_a_module_anywhere\n")
     with pytest.raises(AirkubeError, match="could not import"):
         preview.task_pods(helm_client, {}, broken)
+
+
+@pytest.mark.parametrize(
+    "executor_config",
+    [
+        '{"pod_override": {"spec": {"containers": [{"name": "base"}]}}}',
+        '{"KubernetesExecutor": {"request_memory": "1Gi"}}',
+    ],
+    ids=["plain dict", "old KubernetesExecutor form"],
+)
+def test_executor_config_airflow_refuses_should_be_refused_naming_the_task(
+    helm_client: helm.Helm, tmp_path: Path, executor_config: str
+) -> None:
+    dag_file = tmp_path / "override.py"
+    dag_file.write_text(
+        "import pendulum\n"
+        "from airflow.sdk import dag, task\n\n\n"
+        '@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"))\n'
+        "def overrides():\n"
+        f"    @task(executor_config={executor_config})\n"
+        "    def heavy():\n"
+        "        pass\n\n"
+        "    heavy()\n\n\n"
+        "overrides()\n"
+    )
+    with pytest.raises(AirkubeError) as caught:
+        preview.task_pods(helm_client, {}, dag_file)
+    assert "overrides.heavy: Airflow refuses its executor_config" in str(caught.value)
+    assert "k8s.V1Pod" in str(caught.value)
