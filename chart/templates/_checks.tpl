@@ -69,6 +69,16 @@ sections it does not list may belong to providers of the user's image and pass. 
 {{- if and $g.credentialsSecret $g.sshKeySecret -}}
 {{- fail "\ndags.gitSync.credentialsSecret and dags.gitSync.sshKeySecret are both set: use https credentials or an ssh key, not both" -}}
 {{- end -}}
+{{- $ssh := or (hasPrefix "ssh://" $g.repo) (regexMatch "^[A-Za-z0-9_.-]+@[^:/]+:" $g.repo) -}}
+{{- if and $ssh $g.credentialsSecret -}}
+{{- fail (printf "\ndags.gitSync.repo %q is an ssh URL, but dags.gitSync.credentialsSecret holds https credentials: use an https:// URL, or dags.gitSync.sshKeySecret" $g.repo) -}}
+{{- end -}}
+{{- if and (not $ssh) $g.sshKeySecret -}}
+{{- fail (printf "\ndags.gitSync.repo %q is not an ssh URL, but dags.gitSync.sshKeySecret is set: use the ssh form (git@host:org/repo.git or ssh://...), or dags.gitSync.credentialsSecret for https" $g.repo) -}}
+{{- end -}}
+{{- if regexMatch "^(0+(\\.0+)?(ms|s|m|h))+$" (toString $g.period) -}}
+{{- fail (printf "\ndags.gitSync.period %q would make git-sync pull without pause; use at least 1s (for example 60s)" $g.period) -}}
+{{- end -}}
 {{- if and $g.sshKeySecret (not $g.knownHosts) -}}
 {{- fail "\ndags.gitSync.knownHosts is empty while dags.gitSync.sshKeySecret is set: add the git host's known_hosts line(s) (ssh-keyscan HOST) so its identity is verified" -}}
 {{- end -}}

@@ -348,6 +348,50 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["/workers/extraVolumes/0", "emptydir"],
     ),
     (
+        "a git-sync subPath leaving the repository",
+        {
+            "dags": {
+                "mode": "gitSync",
+                "gitSync": {"repo": "https://git.example/d.git", "subPath": "../../etc"},
+            }
+        },
+        ["/dags/gitSync/subPath"],
+    ),
+    (
+        "a git-sync period of zero",
+        {
+            "dags": {
+                "mode": "gitSync",
+                "gitSync": {"repo": "https://git.example/d.git", "period": "0s"},
+            }
+        },
+        ["dags.gitSync.period", "at least 1s"],
+    ),
+    (
+        "an ssh URL with https credentials",
+        {
+            "dags": {
+                "mode": "gitSync",
+                "gitSync": {"repo": "git@git.example:org/dags.git", "credentialsSecret": "git"},
+            }
+        },
+        ["is an ssh URL", "dags.gitSync.credentialsSecret"],
+    ),
+    (
+        "an https URL with an ssh key",
+        {
+            "dags": {
+                "mode": "gitSync",
+                "gitSync": {
+                    "repo": "https://git.example/org/dags.git",
+                    "sshKeySecret": "key",
+                    "knownHosts": "git.example ssh-ed25519 AAAA",
+                },
+            }
+        },
+        ["is not an ssh URL", "dags.gitSync.sshKeySecret"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],
