@@ -53,6 +53,10 @@ lint: $(STAMP) ## ruff, mypy, helm lint --strict and kubeconform over every valu
 test: $(STAMP) ## every test tier: the real cluster on one worker, chart, bootstrap and airflow beside it
 	.venv/bin/pytest -n 2 --durations=10 $(PYTEST_ARGS)
 
+.PHONY: fuzz
+fuzz: $(STAMP) ## the chart's property-based values test with a long budget (FUZZ_EXAMPLES, default 2000)
+	AIRKUBE_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),2000) .venv/bin/pytest tests/chart/test_values_fuzz.py
+
 ##@ Local cluster
 .PHONY: cluster-up
 cluster-up: $(STAMP) ## start the local single-node Kubernetes (built from source on first use, ~20 min)

@@ -3,9 +3,9 @@ airkube.labels.selector: the minimal, immutable labels that select one component
 Usage: {{ include "airkube.labels.selector" (dict "context" $ "component" "scheduler") }}
 */}}
 {{- define "airkube.labels.selector" -}}
-app.kubernetes.io/name: {{ include "airkube.names.name" .context }}
-app.kubernetes.io/instance: {{ .context.Release.Name }}
-app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/name: {{ include "airkube.names.name" .context | quote }}
+app.kubernetes.io/instance: {{ .context.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
 {{- end -}}
 
 {{/*

@@ -39,7 +39,7 @@ Usage: {{ include "airkube.workers.pod" (dict "context" $ "name" "default") }}
 {{- define "airkube.workers.pod" -}}
 {{- $ctx := .context -}}
 {{- $s := include "airkube.workers.settings" . | fromYaml -}}
-{{- $writableRoot := not ($s.containerSecurityContext.readOnlyRootFilesystem | default false) -}}
+{{- $writableRoot := not (dig "readOnlyRootFilesystem" false ($s.containerSecurityContext | default dict)) -}}
 {{- $podSecurity := $s.podSecurityContext | default dict -}}
 apiVersion: v1
 kind: Pod
