@@ -392,6 +392,11 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["is not an ssh URL", "dags.gitSync.sshKeySecret"],
     ),
     (
+        "an image pull secret with an unknown field",
+        {"imagePullSecrets": [{"name": "registry", "namespace": "other"}]},
+        ["/imagePullSecrets/0", "namespace"],
+    ),
+    (
         "named template env shadowing the chart",
         {"workers": {"podTemplates": {"big": {"env": [{"name": "AIRFLOW_HOME", "value": "/x"}]}}}},
         ["workers.podTemplates.big.env[0]", "AIRFLOW_HOME"],
