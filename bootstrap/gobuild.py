@@ -19,7 +19,7 @@ import re
 import shutil
 import tarfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bootstrap import progress
@@ -63,7 +63,7 @@ class GoProgram:
     tags: tuple[str, ...] = ()
     staging_version: str = ""
     cgo: bool = False
-    archive: SourceArchive | None = field(default=None)
+    archive: SourceArchive | None = None
 
 
 def parse_go_version(text: str) -> tuple[int, int]:

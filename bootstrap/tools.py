@@ -77,7 +77,7 @@ def ensure_go_tool(tool: GoProgram, runner: process.Runner = process.run) -> Pat
     return folder / tool.name
 
 
-def _schema_package_root() -> Path:
+def schema_package_root() -> Path:
     try:
         import kubernetes_validate
     except ImportError as exc:
@@ -182,7 +182,7 @@ def convert_schema_folder(source: Path, target: Path) -> int:
 
 def ensure_schemas(versions: Iterable[str] = KUBERNETES_VERSIONS) -> Path:
     """Convert the strict schemas of ``versions`` once; later calls find them in the cache."""
-    source_root = _schema_package_root()
+    source_root = schema_package_root()
     root = schemas_dir()
     for version in versions:
         target = root / f"v{version}-standalone-strict"

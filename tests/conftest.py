@@ -90,18 +90,23 @@ def render(helm_client: helm.Helm, validator: kubeconform.Kubeconform) -> Render
         objects = helm.parse_documents(manifest)
         # The worker pod templates sit inside a ConfigMap, where kubeconform cannot see them;
         # a broken one would only show when a task starts. Each must be a valid Pod itself.
-        templates = "\n---\n".join(
-            text
-            for obj in objects
-            if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].endswith("-pod-templates")
-            for text in obj.get("data", {}).values()
-        )
+        templates = "\n---\n".join(worker_templates(objects))
         if templates:
             findings = validator.findings(templates, kube_version=kube_version)
             assert not findings, f"kubeconform -strict rejected a worker pod template: {findings}"
         return objects
 
     return render_chart
+
+
+def worker_templates(objects: Sequence[dict[str, Any]]) -> list[str]:
+    """The worker pod templates (YAML Pods) inside the rendered pod-templates ConfigMap."""
+    return [
+        text
+        for obj in objects
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].endswith("-pod-templates")
+        for text in obj.get("data", {}).values()
+    ]
 
 
 def by_kind_name(objects: Sequence[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:

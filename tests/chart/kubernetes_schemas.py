@@ -9,7 +9,6 @@ Regenerate after moving the kubernetes-validate pin or the newest supported Kube
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from bootstrap import paths, tools
@@ -41,7 +40,7 @@ PASS_THROUGH: dict[str, tuple[str, bool]] = {
 
 def kubernetes_definitions() -> dict[str, Any]:
     """The definitions the pass-through types reach, from the strict schemas."""
-    folder = Path(tools._schema_package_root()) / f"v{KUBERNETES_VERSION}-local-strict"
+    folder = tools.schema_package_root() / f"v{KUBERNETES_VERSION}-local-strict"
     definitions = json.loads((folder / "_definitions.json").read_text())["$defs"]
     roots = {
         "properties": {

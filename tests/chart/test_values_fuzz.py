@@ -19,6 +19,7 @@ from hypothesis_jsonschema import from_schema
 
 from bootstrap import helm, paths, tools
 from bootstrap.errors import AirkubeError
+from tests.conftest import worker_templates
 from tests.kubeconform import Kubeconform
 
 EXAMPLES = int(os.environ.get("AIRKUBE_FUZZ_EXAMPLES", "30"))
@@ -98,12 +99,6 @@ def test_generated_values_should_render_valid_objects_or_be_refused_naming_a_key
         assert "the chart refused the values" in message, f"not a refusal: {message}"
         assert names_a_given_key(message, values), f"the refusal names no key given: {message}"
         return
-    objects = helm.parse_documents(manifest)
-    templates = [
-        text
-        for obj in objects
-        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].endswith("-pod-templates")
-        for text in obj["data"].values()
-    ]
+    templates = worker_templates(helm.parse_documents(manifest))
     findings = validator.findings("\n---\n".join([manifest, *templates]), kube_version=KUBE_VERSION)
     assert not findings, f"rendered objects Kubernetes would refuse: {findings}"
