@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bootstrap import helm, paths, values
+from bootstrap import helm, kubeconform, paths, values
 from bootstrap.errors import AirkubeError
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,30 @@ def generate(client: helm.Helm, given: Mapping[str, Any], mode: str) -> list[Che
     rendered = render_pod_templates(client, values_for_mode(given, mode))
     names = ["default", *sorted(name for name in rendered if name != "default")]
     return [check(name, rendered[name]) for name in names]
+
+
+def require_valid_pods(
+    pods: Mapping[str, Mapping[str, Any]],
+    validator: kubeconform.Kubeconform,
+    *,
+    kube_version: str,
+    what: str = "pod template",
+) -> None:
+    """Refuse, naming each one, the pods kubeconform -strict does not accept as v1 Pods of
+    ``kube_version``: the API server would refuse them when a task starts."""
+    refused = {
+        name: problems
+        for name, pod in pods.items()
+        if (problems := validator.pod_problems(pod, kube_version=kube_version))
+    }
+    if refused:
+        details = "; ".join(
+            f"{what} {name!r}: {' / '.join(problems)}" for name, problems in refused.items()
+        )
+        raise AirkubeError(
+            f"not a valid Pod for Kubernetes {kube_version}: {details}",
+            hint="fix the values (or the task's pod_override) the named part comes from",
+        )
 
 
 def to_yaml(template: Mapping[str, Any]) -> str:

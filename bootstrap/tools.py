@@ -83,7 +83,7 @@ def schema_package_root() -> Path:
     except ImportError as exc:
         raise AirkubeError(
             "the kubernetes-validate package is not installed",
-            hint="run 'make setup' (it installs the development dependencies)",
+            hint="reinstall airkube (make setup): kubernetes-validate is one of its dependencies",
         ) from exc
     return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
 
@@ -96,7 +96,7 @@ def _schema_package_version() -> str:
     except PackageNotFoundError as exc:
         raise AirkubeError(
             "the kubernetes-validate package is not installed",
-            hint="run 'make setup' (it installs the development dependencies)",
+            hint="reinstall airkube (make setup): kubernetes-validate is one of its dependencies",
         ) from exc
 
 

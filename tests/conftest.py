@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap import helm, paths, tools, values
-from tests import kubeconform
+from bootstrap import helm, kubeconform, paths, tools, values
 
 DEFAULT_KUBE_VERSION = tools.KUBERNETES_VERSIONS[-1]
 VALUES_FILES = sorted(paths.VALUES_DIR.glob("*.yaml"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from bootstrap import podtemplates, preview, tools
-from bootstrap.commands.context import Context, chart_values, values_options
+from bootstrap.commands.context import Context, chart_values, kube_version_option, values_options
 from bootstrap.errors import AirkubeError
 
 
@@ -33,12 +33,19 @@ def pod_template(args: argparse.Namespace, context: Context) -> int:
     client = context.helm()
     modes = list(podtemplates.MODES) if args.all else [args.mode]
     rendered = {mode: podtemplates.generate(client, wanted, mode) for mode in modes}
+    validator = context.validator(args.kube_version)
+    for mode, checked in rendered.items():
+        podtemplates.require_valid_pods(
+            {f"{mode}/{item.name}": item.template for item in checked},
+            validator,
+            kube_version=args.kube_version,
+        )
     for mode, checked in rendered.items():
         judged = (
             "loaded by Airflow's PodGenerator"
             if checked[0].judged_by_airflow
             else "Airflow not importable: rules checked only"
-        )
+        ) + f"; a valid Pod for Kubernetes {args.kube_version}"
         if args.output is None:
             print("---\n".join(podtemplates.to_yaml(item.template) for item in checked), end="")
             continue
@@ -55,6 +62,12 @@ def pods(args: argparse.Namespace, context: Context) -> int:
         args.dag,
         task_id=args.task,
         release_namespace=args.namespace,
+    )
+    podtemplates.require_valid_pods(
+        {f"{item.dag_id}.{item.task_id}": item.pod for item in found},
+        context.validator(args.kube_version),
+        kube_version=args.kube_version,
+        what="task",
     )
     for item in found:
         print(f"# {item.dag_id}.{item.task_id} (template: {item.template})")
@@ -77,11 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pod-template",
         help="render the worker pod template for a DAG mode from the chart",
         description="Render the KubernetesExecutor's pod_template_file for a DAG mode from the "
-        "chart, "
-        "check Airflow's rules (first container 'base' with an image, metadata.name, restartPolicy "
-        "Never) and load it with Airflow's PodGenerator when Airflow is importable. Named "
-        "templates "
-        "(workers.podTemplates) are written beside the default one.",
+        "chart, check Airflow's rules (first container 'base' with an image, metadata.name, "
+        "restartPolicy Never) and load it with Airflow's PodGenerator when Airflow is importable. "
+        "Named templates (workers.podTemplates) are written beside the default one. Nothing is "
+        "printed unless every template is a valid Pod (kubeconform -strict).",
     )
     template_parser.add_argument("--mode", choices=["image", "volume", "git-sync"], help="DAG mode")
     template_parser.add_argument(
@@ -95,6 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file (.yaml) or folder to write; default: print to stdout",
     )
     values_options(template_parser)
+    kube_version_option(template_parser)
     template_parser.set_defaults(handler=pod_template)
 
     pods_parser = sub.add_parser(
@@ -102,8 +115,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="show the exact pods the executor would launch for a DAG's tasks",
         description="Parse a DAG file with Airflow and build each task's pod the way the "
         "KubernetesExecutor does: the chart's pod template, merged with the task's executor_config "
-        "(pod_template_file, pod_override) by Airflow's PodGenerator. Needs no database or "
-        "cluster.",
+        "(pod_template_file, pod_override) by Airflow's PodGenerator, and validate each as a Pod "
+        "(kubeconform -strict). Needs no database or cluster.",
     )
     pods_parser.add_argument("--dag", type=Path, required=True, metavar="FILE", help="the DAG file")
     pods_parser.add_argument("--task", metavar="ID", help="only this task")
@@ -111,4 +124,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--namespace", default="airflow", help="the release namespace (default: airflow)"
     )
     values_options(pods_parser)
+    kube_version_option(pods_parser)
     pods_parser.set_defaults(handler=pods)

@@ -10,7 +10,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from bootstrap import helm, kube
+from bootstrap import helm, kube, kubeconform
 from bootstrap.release import Release, Target
 
 
@@ -20,6 +20,16 @@ class Context:
         from bootstrap import tools
 
         return helm.Helm(tools.ensure_go_tool(tools.HELM))
+
+    def validator(self, kube_version: str) -> kubeconform.Kubeconform:
+        """The pinned kubeconform with the offline schemas of ``kube_version`` (both prepared
+        in the cache on first use)."""
+        from bootstrap import tools
+
+        tools.ensure_schemas([kube_version])
+        return kubeconform.Kubeconform(
+            tools.ensure_go_tool(tools.KUBECONFORM), tools.kubeconform_schema_location()
+        )
 
     def kubeconfig(self, given: Path | None) -> Path | None:
         """The kubeconfig asked for, else the usual defaults, else the local cluster's."""
@@ -43,6 +53,20 @@ class Context:
     def release(self, args: argparse.Namespace) -> Release:
         """The installed release the command is about."""
         return Release.open(self.helm(), self.target(args))
+
+
+def kube_version_option(parser: argparse.ArgumentParser) -> None:
+    """The Kubernetes version whose Pod schema the printed pods are validated against."""
+    from bootstrap import tools
+
+    parser.add_argument(
+        "--kube-version",
+        default=tools.KUBERNETES_VERSIONS[-1],
+        choices=tools.KUBERNETES_VERSIONS,
+        metavar="VERSION",
+        help="validate the pods as Pods of this Kubernetes version "
+        f"(default {tools.KUBERNETES_VERSIONS[-1]}; {tools.KUBERNETES_VERSIONS[0]} and later)",
+    )
 
 
 def values_options(parser: argparse.ArgumentParser) -> None:

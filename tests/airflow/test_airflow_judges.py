@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from kubernetes.client import models as k8s
 
-from bootstrap import helm, paths, podtemplates, values
-from tests import kubeconform
+from bootstrap import helm, kubeconform, paths, podtemplates, values
 from tests.conftest import VALUES_FILES, by_kind_name
 
 CASES = [None, *VALUES_FILES]

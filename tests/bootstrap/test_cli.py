@@ -168,3 +168,43 @@ def test_a_refused_api_call_should_read_as_object_field_reason_and_hint(
     ]
     assert err.splitlines()[2].startswith("  hint: a Job's pod template cannot change in place")
     assert "PodSpec" not in err
+
+
+def test_pods_should_refuse_a_pod_override_the_api_server_would_refuse(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Airflow merges any V1Pod it is given, untyped; only the Pod schema sees a port by name.
+    dag_file = tmp_path / "quantity.py"
+    dag_file.write_text(
+        "import pendulum\n"
+        "from airflow.sdk import dag, task\n"
+        "from kubernetes.client import models as k8s\n\n"
+        "PORT = k8s.V1ContainerPort(container_port='http')\n"
+        "OVERRIDE = k8s.V1Pod(spec=k8s.V1PodSpec(containers=[\n"
+        "    k8s.V1Container(name='base', ports=[PORT])]))\n\n\n"
+        '@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"))\n'
+        "def sized():\n"
+        "    @task(executor_config={'pod_override': OVERRIDE})\n"
+        "    def greedy():\n"
+        "        pass\n\n"
+        "    @task\n"
+        "    def modest():\n"
+        "        pass\n\n"
+        "    greedy() >> modest()\n\n\n"
+        "sized()\n"
+    )
+    code, out, err = run(capsys, "pods", "--dag", str(dag_file))
+    assert code == 1 and out == ""
+    assert "not a valid Pod for Kubernetes 1.37.0" in err
+    assert "task 'sized.greedy'" in err and "sized.modest" not in err
+    assert "/spec/containers/0/ports/0/containerPort: got string, want integer" in err
+
+
+def test_pod_template_should_say_it_validated_against_the_version_asked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(
+        capsys, "pod-template", "--mode", "image", "--kube-version", "1.30.0", "-o", str(tmp_path)
+    )
+    assert code == 0, err
+    assert "a valid Pod for Kubernetes 1.30.0" in err

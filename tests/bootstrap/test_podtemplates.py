@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from bootstrap import helm, paths, podtemplates, values
+from bootstrap import helm, kubeconform, paths, podtemplates, values
 from bootstrap.errors import AirkubeError
+from tests.conftest import DEFAULT_KUBE_VERSION
 
 GIT_REPO = {"dags": {"gitSync": {"repo": "https://git.example.org/dags.git"}}}
 VALUES_CASES = {
@@ -94,3 +96,23 @@ def test_write_should_place_one_file_or_a_folder(helm_client: helm.Helm, tmp_pat
     written = podtemplates.write(several, tmp_path / "out")
     assert sorted(p.name for p in written) == ["default.yaml", "highmem.yaml"]
     assert not list(tmp_path.rglob("*.partial")), "no temporary files are left behind"
+
+
+def test_require_valid_pods_should_name_each_refused_pod_and_the_field(
+    helm_client: helm.Helm, validator: kubeconform.Kubeconform
+) -> None:
+    (default,) = podtemplates.generate(helm_client, {}, "image")
+    podtemplates.require_valid_pods(
+        {"default": default.template}, validator, kube_version=DEFAULT_KUBE_VERSION
+    )
+    broken = copy.deepcopy(default.template)
+    broken["spec"]["containers"][0]["resource"] = broken["spec"]["containers"][0]["resources"]
+    with pytest.raises(AirkubeError) as caught:
+        podtemplates.require_valid_pods(
+            {"default": default.template, "broken": broken},
+            validator,
+            kube_version=DEFAULT_KUBE_VERSION,
+        )
+    message = str(caught.value)
+    assert "pod template 'broken'" in message and "'default'" not in message
+    assert "'resource'" in message

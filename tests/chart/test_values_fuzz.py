@@ -19,8 +19,8 @@ from hypothesis_jsonschema import from_schema
 
 from bootstrap import helm, paths, tools
 from bootstrap.errors import AirkubeError
+from bootstrap.kubeconform import Kubeconform
 from tests.conftest import worker_templates
-from tests.kubeconform import Kubeconform
 
 EXAMPLES = int(os.environ.get("AIRKUBE_FUZZ_EXAMPLES", "30"))
 KUBE_VERSION = tools.KUBERNETES_VERSIONS[-1]

@@ -1,11 +1,16 @@
-"""The one module that runs kubeconform (for the tests and `make lint`): strict validation
-against offline Kubernetes schemas."""
+"""The one module that runs kubeconform: strict validation against offline Kubernetes schemas,
+for the commands that print pods and for the chart's tests and `make lint`."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from bootstrap import process
 from bootstrap.errors import AirkubeError
@@ -61,3 +66,25 @@ class Kubeconform:
         if done.returncode != 0 and not found:
             raise AirkubeError(f"kubeconform failed: {(done.stderr or done.stdout).strip()}")
         return found
+
+    def pod_problems(self, pod: Mapping[str, Any], *, kube_version: str) -> list[str]:
+        """Why kubeconform -strict refuses ``pod`` as a v1 Pod of ``kube_version`` (none when it
+        is valid). Kind and apiVersion are set here, so that kubeconform picks the Pod schema for
+        a pod serialized without them."""
+        manifest = yaml.safe_dump({**pod, "apiVersion": "v1", "kind": "Pod"}, sort_keys=False)
+        return [
+            problem
+            for finding in self.findings(manifest, kube_version=kube_version)
+            for problem in schema_errors(finding.message)
+        ]
+
+
+# How kubeconform words each schema error inside its message: "- at '/spec/x': got string, ...".
+_SCHEMA_ERROR = re.compile(r"- at '(?P<path>[^']*)': (?P<error>[^\n]+)")
+
+
+def schema_errors(message: str) -> list[str]:
+    """The field path and error of each schema error in a kubeconform message (the message
+    itself when it has none), without the schema file's location."""
+    found = [f"{match['path']}: {match['error']}" for match in _SCHEMA_ERROR.finditer(message)]
+    return found or [message]
