@@ -281,6 +281,10 @@ class DockerClient:
             raise AirkubeError(f"docker import did not produce {reference}")
         return image
 
+    def tag(self, source: str, target: str) -> None:
+        """Give the local image ``source`` the further name ``target``."""
+        self.runner(self._argv("tag", source, target))
+
     def save(self, references: Sequence[str], output: Path) -> None:
         """``docker save`` the images into one tarball, written atomically."""
         partial = output.with_name(output.name + ".partial")

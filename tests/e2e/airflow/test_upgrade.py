@@ -5,12 +5,14 @@ still decrypt."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import yaml
 
 from bootstrap import deploy, docker, helm, images, paths, values
 from bootstrap.airflow_api import AirflowApi
@@ -127,15 +129,41 @@ def matrix(
 
 
 def new_image_tag() -> str:
-    """An Airflow image with a new tag (its DAG folder gains a file), loaded into the cluster."""
+    """An Airflow image with a new tag (its DAG folder gains a file), loaded into the cluster.
+
+    The tag reads as a number in YAML ("3.<digits>0", which YAML would make "3.<digits>"), so
+    the step proves that such a tag, given as ``--set`` gives it, reaches the pods unchanged."""
     folder = merged_dag_folder()
     shutil.copy2(
         folder / "smoke_data" / "greeting.txt", folder / "smoke_data" / "upgrade-marker.txt"
     )
     docker.ensure_engine()
     (new,) = images.build_images(["airflow"], images.BuildOptions(dags_dir=folder, record=False))
-    images.load_into_cluster([new.reference])
-    return new.reference
+    repository, _, built_tag = new.reference.rpartition(":")
+    numeric_looking = f"3.{int(hashlib.sha256(built_tag.encode()).hexdigest()[:8], 16)}0"
+    assert isinstance(yaml.safe_load(numeric_looking), float), numeric_looking
+    docker.DockerClient().tag(new.reference, f"{repository}:{numeric_looking}")
+    images.load_into_cluster([f"{repository}:{numeric_looking}"])
+    return numeric_looking
+
+
+# A named template that sets only requests: the limits it inherits from workers.resources
+# must hold them, and the task reads both back through the downward API.
+REQUEST_ONLY_TEMPLATE = {
+    "env": [
+        {"name": "ADDED_TEMPLATE", "value": "1"},
+        *(
+            {
+                "name": f"ADDED_MEMORY_{bound.upper()}",
+                "valueFrom": {
+                    "resourceFieldRef": {"resource": f"{bound}s.memory", "divisor": "1Mi"}
+                },
+            }
+            for bound in ("request", "limit")
+        ),
+    ],
+    "resources": {"requests": {"memory": "600Mi"}},
+}
 
 
 # Each step changes the values so far (the image tag step builds a new image first).
@@ -145,14 +173,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("logs.persistence on", {"logs": {"persistence": {"enabled": True}}}),
     ("admin e-mail", {"auth": {"admin": {"email": "ops@example.org"}}}),
     ("imagePullSecrets", {"imagePullSecrets": [{"name": "e2e-registry"}]}),
-    (
-        "named pod template",
-        {
-            "workers": {
-                "podTemplates": {"added": {"env": [{"name": "ADDED_TEMPLATE", "value": "1"}]}}
-            }
-        },
-    ),
+    ("named pod template", {"workers": {"podTemplates": {"added": REQUEST_ONLY_TEMPLATE}}}),
     ("two schedulers", {"scheduler": {"replicas": 2}}),
     ("one scheduler", {"scheduler": {"replicas": 1}}),
     ("image tag", {}),
@@ -172,7 +193,8 @@ def test_routine_upgrade_should_succeed_and_keep_everything(
 ) -> None:
     if step == "image tag":
         old_image = scheduler_image(kube)
-        change = {"images": {"airflow": {"tag": new_image_tag().rsplit(":", 1)[1]}}}
+        new_tag = new_image_tag()
+        change = values.parse_set(f"images.airflow.tag={new_tag}")
     matrix.chart_values = values.merge(matrix.chart_values, change)
     upgraded = deploy.deploy(helm_on_cluster, matrix.chart_values, settings)
     assert all(state.ready for state in upgraded.components), upgraded.components
@@ -205,6 +227,7 @@ def test_routine_upgrade_should_succeed_and_keep_everything(
     matrix.runs.append(probe)
     if step == "image tag":
         assert scheduler_image(kube) != old_image
+        assert scheduler_image(kube).endswith(f":{new_tag}"), scheduler_image(kube)
     if step in ("two schedulers", "one scheduler"):
         expected = matrix.chart_values["scheduler"]["replicas"]
         assert len(component_pods(kube, "scheduler")) == expected

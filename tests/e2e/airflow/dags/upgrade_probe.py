@@ -41,6 +41,10 @@ def e2e_named_template() -> None:
         value = os.environ.get("ADDED_TEMPLATE")
         if value != "1":
             raise RuntimeError(f"the added pod template did not apply: ADDED_TEMPLATE={value!r}")
+        # The template sets only a memory request; the limit is inherited from workers.resources.
+        memory = (os.environ.get("ADDED_MEMORY_REQUEST"), os.environ.get("ADDED_MEMORY_LIMIT"))
+        if memory != ("600", "1024"):
+            raise RuntimeError(f"memory request and limit (MiB) are {memory}, not 600 and 1024")
         return value
 
     in_the_added_template()
