@@ -91,7 +91,13 @@ def _failure(action: str, error: Exception) -> AirkubeError:
     text = _error_text(error)
     checked = _chart_check_message(text)
     if checked is not None:
-        return AirkubeError(f"{action}: the chart refused the values: {checked}")
+        hint = (
+            'quote image tags in values files (tag: "3.10"): unquoted, YAML reads 3.10 as the '
+            "number 3.1; a tag of digits only given by --set needs a values file"
+            if re.search(r"tag': got (number|integer)", checked)
+            else ""
+        )
+        return AirkubeError(f"{action}: the chart refused the values: {checked}", hint=hint)
     typed = _TYPED_FAILURES.get(type(error).__name__)
     if typed is not None and type(error).__module__.startswith("pyhelm3"):
         what, hint = typed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap import helm
+from bootstrap import helm, paths
 from bootstrap.errors import AirkubeError
 from tests.fakes import FakeRunner, failed, ok
 
@@ -115,3 +115,11 @@ def test_pyhelm3s_typed_errors_should_read_as_sentences_with_a_hint() -> None:
     error = helm._failure("helm upgrade --install of release r", exists)
     assert "already exists outside this release" in str(error)
     assert "r-config" in str(error)
+
+
+def test_a_numeric_image_tag_should_be_refused_with_how_to_quote_it(helm_client: helm.Helm) -> None:
+    # What an unquoted `tag: 3.10` in a values file becomes.
+    with pytest.raises(AirkubeError) as caught:
+        helm_client.template(paths.CHART_DIR, {"images": {"airflow": {"tag": 3.1}}})
+    assert "/images/airflow/tag': got number, want string" in str(caught.value)
+    assert 'quote image tags in values files (tag: "3.10")' in caught.value.hint
