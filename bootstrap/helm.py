@@ -24,6 +24,7 @@ import yaml
 
 from bootstrap import process, refusals
 from bootstrap.errors import AirkubeError
+from bootstrap.values import require_yaml_text
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,34 @@ U = TypeVar("U")
 _QUERY_TIMEOUT = datetime.timedelta(minutes=1)
 
 
+def values_text(values: Mapping[str, Any]) -> str:
+    """The values as helm is to read them from ``-f``: JSON, which YAML reads unchanged. A YAML
+    dump would not do: PyYAML leaves strings such as ``0800`` unquoted, and helm's YAML reads
+    them as numbers."""
+    require_yaml_text(values)
+    try:
+        return json.dumps(dict(values), ensure_ascii=False, allow_nan=False, default=_unencodable)
+    except ValueError as error:
+        raise AirkubeError(
+            f"the values hold a number helm cannot read: {error}",
+            hint="replace .inf or .nan with a finite number, or quote it as a string",
+        ) from error
+
+
+def _unencodable(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        # A YAML date (2026-01-01) reaches helm as the text it was written as.
+        return value.isoformat()
+    raise AirkubeError(
+        f"the values hold a {type(value).__name__} ({value!r}), which has no JSON form",
+        hint="write it as a string, number, boolean, list or map",
+    )
+
+
 @contextmanager
 def _values_file(values: Mapping[str, Any]) -> Iterator[Path]:
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="airkube-values-") as handle:
-        yaml.safe_dump(dict(values), handle, sort_keys=False)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="airkube-values-") as handle:
+        handle.write(values_text(values))
         handle.flush()
         yield Path(handle.name)
 
@@ -247,7 +272,8 @@ class Helm:
             revision = await client.install_or_upgrade_release(
                 release,
                 loaded,
-                dict(values),
+                # What helm reads from -f everywhere else, so install agrees with template.
+                json.loads(values_text(values)),
                 namespace=namespace,
                 create_namespace=True,
                 wait=wait,

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bootstrap import process
+from bootstrap import process, values
 from bootstrap.errors import AirkubeError
 
 
@@ -71,7 +69,7 @@ class Kubeconform:
         """Why kubeconform -strict refuses ``pod`` as a v1 Pod of ``kube_version`` (none when it
         is valid). Kind and apiVersion are set here, so that kubeconform picks the Pod schema for
         a pod serialized without them."""
-        manifest = yaml.safe_dump({**pod, "apiVersion": "v1", "kind": "Pod"}, sort_keys=False)
+        manifest = values.dump_yaml({**pod, "apiVersion": "v1", "kind": "Pod"})
         return [
             problem
             for finding in self.findings(manifest, kube_version=kube_version)

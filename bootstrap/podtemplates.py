@@ -179,7 +179,7 @@ def require_valid_pods(
 
 
 def to_yaml(template: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(template), sort_keys=False)
+    return values.dump_yaml(dict(template))
 
 
 def write(templates: list[CheckedTemplate], target: Path) -> list[Path]:

@@ -61,6 +61,58 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+class _GoSafeDumper(yaml.SafeDumper):
+    """Quotes every string that a YAML 1.1 reader (Go's, in helm, kubectl and kubeconform)
+    could take for a number, boolean or null, where PyYAML alone leaves ``0800`` or ``y``
+    bare."""
+
+
+# Bare words Go's YAML reads as booleans or null.
+_GO_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    risky = text[:1] in tuple("+-.0123456789") or text.lower() in _GO_WORDS
+    if risky and "\n" not in text:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
+    return dumper.represent_str(text)
+
+
+_GoSafeDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML that Go's readers and PyYAML read back as the same data (keys in their order)."""
+    return yaml.dump(data, Dumper=_GoSafeDumper, sort_keys=False, allow_unicode=True)
+
+
+# What YAML can carry in a document (its c-printable set). Helm parses every manifest it renders
+# as YAML, so a value with any other character fails there, far from the key that holds it.
+_NOT_IN_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def require_yaml_text(values: Any, path: str = "") -> None:
+    """Refuse a key or string value holding a character no manifest can carry, naming where."""
+    if isinstance(values, Mapping):
+        items: Iterable[tuple[str, Any]] = (
+            (f"{path}.{key}" if path else str(key), value) for key, value in values.items()
+        )
+    elif isinstance(values, list):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(values))
+    else:
+        items = ()
+    for where, value in items:
+        for text in (where.rpartition(".")[2], value):
+            found = _NOT_IN_YAML.search(text) if isinstance(text, str) else None
+            if found:
+                raise AirkubeError(
+                    f"values key {where} holds the character U+{ord(found.group()):04X}, "
+                    "which no Kubernetes manifest can carry (YAML does not allow it)",
+                    hint="remove it; binary data belongs base64-encoded in a Secret",
+                )
+        require_yaml_text(value, where)
+
+
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load`` that refuses duplicate keys."""
     return yaml.load(text, Loader=_UniqueKeyLoader)

@@ -123,3 +123,30 @@ def test_a_numeric_image_tag_should_be_refused_with_how_to_quote_it(helm_client:
         helm_client.template(paths.CHART_DIR, {"images": {"airflow": {"tag": 3.1}}})
     assert "/images/airflow/tag': got number, want string" in str(caught.value)
     assert 'quote image tags in values files (tag: "3.10")' in caught.value.hint
+
+
+@pytest.mark.parametrize("tag", ["0800", "08000000", "1e3", "2026-01-01"])
+def test_string_values_should_reach_helm_as_strings(helm_client: helm.Helm, tag: str) -> None:
+    # PyYAML writes these unquoted, and helm's YAML would read numbers or dates from them.
+    manifest = helm_client.template(
+        paths.CHART_DIR,
+        {"images": {"airflow": {"tag": tag}}},
+        show_only=["templates/scheduler/scheduler-deployment.yaml"],
+    )
+    (deployment,) = helm.parse_documents(manifest)
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f":{tag}")
+
+
+def test_values_helm_cannot_read_should_be_refused_naming_the_fix() -> None:
+    with pytest.raises(AirkubeError) as caught:
+        helm.values_text({"workers": {"podsCreationBatchSize": float("inf")}})
+    assert ".inf" in caught.value.hint
+    assert helm.values_text({"when": datetime.date(2026, 1, 1)}) == '{"when": "2026-01-01"}'
+
+
+def test_values_with_characters_no_manifest_carries_should_be_refused_before_helm(
+    helm_client: helm.Helm,
+) -> None:
+    with pytest.raises(AirkubeError) as caught:
+        helm_client.template(paths.CHART_DIR, {"config": {"core": {"x": "a\x9fb"}}})
+    assert "values key config.core.x holds the character U+009F" in str(caught.value)

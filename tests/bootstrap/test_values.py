@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bootstrap import values
+from bootstrap import kubeconform, values
 from bootstrap.errors import AirkubeError
+from tests.conftest import DEFAULT_KUBE_VERSION
 
 
 class TestMerge:
@@ -63,3 +65,34 @@ class TestFiles:
         path.write_text("dags:\n  mode: volume\nscheduler:\n  replicas: 2\n")
         combined = values.combine([path], ["scheduler.replicas=3"])
         assert combined == {"dags": {"mode": "volume"}, "scheduler": {"replicas": 3}}
+
+
+GO_AMBIGUOUS = ["0800", "08000000", "1e3", "1_000", ".5", "-1", "y", "N", "on", "~", "null", ""]
+
+
+@pytest.mark.parametrize("text", GO_AMBIGUOUS)
+def test_dumped_strings_should_stay_strings_for_go_readers(
+    validator: kubeconform.Kubeconform, text: str
+) -> None:
+    # kubeconform reads YAML as helm and kubectl do; a ConfigMap's data must be strings.
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}
+    manifest = values.dump_yaml({**configmap, "data": {"k": text}})
+    assert validator.findings(manifest, kube_version=DEFAULT_KUBE_VERSION) == []
+    assert yaml.safe_load(manifest)["data"]["k"] == text
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"workers": {"env": [{"name": "A", "value": "x\x85y\x80"}]}}, "workers.env[0].value"),
+        ({"labels": {"team\x7f": "data"}}, "labels.team\x7f"),
+    ],
+)
+def test_characters_yaml_cannot_carry_should_be_refused_naming_the_key(
+    given: values.Values, named: str
+) -> None:
+    # Helm parses each rendered manifest as YAML, which has no form for these characters.
+    with pytest.raises(AirkubeError) as caught:
+        values.require_yaml_text(given)
+    assert f"values key {named} holds the character U+00" in str(caught.value)
+    values.require_yaml_text({"workers": {"env": [{"name": "A", "value": "tab\tnel\x85é€😀"}]}})

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bootstrap import deploy, devloop, helm, values
 from bootstrap.cli import main
@@ -102,7 +101,7 @@ def renamed_release(
         TIGHT_LIVENESS,
     )
     values_file = tmp_path_factory.mktemp("renamed") / "values.yaml"
-    values_file.write_text(yaml.safe_dump(chart_values))
+    values_file.write_text(values.dump_yaml(chart_values))
     deployed = main(
         cli(
             renamed_target,
