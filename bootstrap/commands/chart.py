@@ -4,14 +4,19 @@ pods."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
-
-import yaml
 
 from bootstrap import podtemplates, preview, tools
 from bootstrap.commands.context import Context, chart_values, kube_version_option, values_options
 from bootstrap.errors import AirkubeError
+
+
+def output_only_on_stdout() -> contextlib.AbstractContextManager[object]:
+    """While a command computes what it prints, stray prints go to stderr: stdout is YAML a user
+    pipes to a file, and DAG files or Airflow's logging (set up to print to stdout) write there."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def install_tools(args: argparse.Namespace, context: Context) -> int:
@@ -32,14 +37,15 @@ def pod_template(args: argparse.Namespace, context: Context) -> int:
     wanted = chart_values(args)
     client = context.helm()
     modes = list(podtemplates.MODES) if args.all else [args.mode]
-    rendered = {mode: podtemplates.generate(client, wanted, mode) for mode in modes}
     validator = context.validator(args.kube_version)
-    for mode, checked in rendered.items():
-        podtemplates.require_valid_pods(
-            {f"{mode}/{item.name}": item.template for item in checked},
-            validator,
-            kube_version=args.kube_version,
-        )
+    with output_only_on_stdout():
+        rendered = {mode: podtemplates.generate(client, wanted, mode) for mode in modes}
+        for mode, checked in rendered.items():
+            podtemplates.require_valid_pods(
+                {f"{mode}/{item.name}": item.template for item in checked},
+                validator,
+                kube_version=args.kube_version,
+            )
     for mode, checked in rendered.items():
         judged = (
             "loaded by Airflow's PodGenerator"
@@ -56,23 +62,24 @@ def pod_template(args: argparse.Namespace, context: Context) -> int:
 
 
 def pods(args: argparse.Namespace, context: Context) -> int:
-    found = preview.task_pods(
-        context.helm(),
-        chart_values(args),
-        args.dag,
-        task_id=args.task,
-        release_namespace=args.namespace,
-    )
-    podtemplates.require_valid_pods(
-        {f"{item.dag_id}.{item.task_id}": item.pod for item in found},
-        context.validator(args.kube_version),
-        kube_version=args.kube_version,
-        what="task",
-    )
+    with output_only_on_stdout():
+        found = preview.task_pods(
+            context.helm(),
+            chart_values(args),
+            args.dag,
+            task_id=args.task,
+            release_namespace=args.namespace,
+        )
+        podtemplates.require_valid_pods(
+            {f"{item.dag_id}.{item.task_id}": item.pod for item in found},
+            context.validator(args.kube_version),
+            kube_version=args.kube_version,
+            what="task",
+        )
     for item in found:
         print(f"# {item.dag_id}.{item.task_id} (template: {item.template})")
         print("---")
-        print(yaml.safe_dump(item.pod, sort_keys=False), end="")
+        print(podtemplates.to_yaml(item.pod), end="")
     return 0
 
 

@@ -174,8 +174,11 @@ def test_pods_should_refuse_a_pod_override_the_api_server_would_refuse(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # Airflow merges any V1Pod it is given, untyped; only the Pod schema sees a port by name.
+    # Whatever the DAG file or Airflow's logging print while parsing goes to stderr: stdout is
+    # the pods' YAML alone.
     dag_file = tmp_path / "quantity.py"
     dag_file.write_text(
+        "print('parsing quantity.py')\n"
         "import pendulum\n"
         "from airflow.sdk import dag, task\n"
         "from kubernetes.client import models as k8s\n\n"
@@ -198,6 +201,7 @@ def test_pods_should_refuse_a_pod_override_the_api_server_would_refuse(
     assert "not a valid Pod for Kubernetes 1.37.0" in err
     assert "task 'sized.greedy'" in err and "sized.modest" not in err
     assert "/spec/containers/0/ports/0/containerPort: got string, want integer" in err
+    assert "parsing quantity.py" in err
 
 
 def test_pod_template_should_say_it_validated_against_the_version_asked(
