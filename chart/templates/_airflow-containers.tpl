@@ -33,12 +33,12 @@ Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) |
     - name: GITSYNC_USERNAME
       valueFrom:
         secretKeyRef:
-          name: {{ . }}
+          name: {{ . | quote }}
           key: username
     - name: GITSYNC_PASSWORD
       valueFrom:
         secretKeyRef:
-          name: {{ . }}
+          name: {{ . | quote }}
           key: password
     {{- end }}
     {{- if $g.sshKeySecret }}

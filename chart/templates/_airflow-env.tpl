@@ -34,13 +34,13 @@ Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra
 - name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
   valueFrom:
     secretKeyRef:
-      name: {{ $db.connectionSecret }}
+      name: {{ $db.connectionSecret | quote }}
       key: connection
 {{- else }}
 - name: AIRKUBE_DB_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ $db.passwordSecret }}
+      name: {{ $db.passwordSecret | quote }}
       key: {{ $db.passwordKey }}
 {{- /* Kubernetes expands $(VAR) from the variable above, so the password never sits in a ConfigMap. */}}
 - name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
@@ -50,17 +50,17 @@ Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra
 - name: AIRFLOW__CORE__FERNET_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ $keys }}
+      name: {{ $keys | quote }}
       key: fernet-key
 - name: AIRFLOW__API_AUTH__JWT_SECRET
   valueFrom:
     secretKeyRef:
-      name: {{ $keys }}
+      name: {{ $keys | quote }}
       key: jwt-secret
 - name: AIRFLOW__API__SECRET_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ $keys }}
+      name: {{ $keys | quote }}
       key: api-secret-key
 {{- end }}
 {{- with .extra }}

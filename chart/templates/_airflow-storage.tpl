@@ -37,7 +37,7 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
 - name: logs
 {{- if and $v.logs.persistence.enabled (not .ephemeralLogs) }}
   persistentVolumeClaim:
-    claimName: {{ include "airkube.airflow.logsClaim" $ctx }}
+    claimName: {{ include "airkube.airflow.logsClaim" $ctx | quote }}
 {{- else }}
   emptyDir: {}
 {{- end }}
@@ -54,7 +54,7 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
 {{- if eq $v.dags.mode "volume" }}
 - name: dags
   persistentVolumeClaim:
-    claimName: {{ include "airkube.airflow.dagsClaim" $ctx }}
+    claimName: {{ include "airkube.airflow.dagsClaim" $ctx | quote }}
 {{- else if eq $v.dags.mode "gitSync" }}
 - name: dags
   emptyDir: {}
@@ -63,7 +63,7 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
 {{- with $v.dags.gitSync.sshKeySecret }}
 - name: git-ssh-key
   secret:
-    secretName: {{ . }}
+    secretName: {{ . | quote }}
     defaultMode: 0440
 {{- end }}
 {{- end }}

@@ -22,7 +22,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ include "airkube.names.component" . }}
-  namespace: {{ $ctx.Release.Namespace }}
+  namespace: {{ $ctx.Release.Namespace | quote }}
   labels:
     {{- include "airkube.labels.standard" . | nindent 4 }}
 spec:
@@ -52,7 +52,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
     spec:
-      serviceAccountName: {{ include "airkube.names.serviceAccount" . }}
+      serviceAccountName: {{ include "airkube.names.serviceAccount" . | quote }}
       automountServiceAccountToken: {{ .needsApi | default false }}
       securityContext:
         {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 8 }}
@@ -84,7 +84,7 @@ spec:
             - name: AIRKUBE_ADMIN_PASSWORD
               valueFrom:
                 secretKeyRef:
-                  name: {{ include "airkube.secrets.adminName" $ctx }}
+                  name: {{ include "airkube.secrets.adminName" $ctx | quote }}
                   key: password
           resources:
             {{- toYaml $ctx.Values.migrations.resources | nindent 12 }}
@@ -134,8 +134,8 @@ Usage: {{ include "airkube.component.serviceAccount" (dict "context" $ "componen
 apiVersion: v1
 kind: ServiceAccount
 metadata:
-  name: {{ include "airkube.names.serviceAccount" . }}
-  namespace: {{ .context.Release.Namespace }}
+  name: {{ include "airkube.names.serviceAccount" . | quote }}
+  namespace: {{ .context.Release.Namespace | quote }}
   labels:
     {{- include "airkube.labels.standard" . | nindent 4 }}
   {{- with .values.serviceAccount.annotations }}
@@ -156,7 +156,7 @@ apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
   name: {{ include "airkube.names.component" . }}
-  namespace: {{ .context.Release.Namespace }}
+  namespace: {{ .context.Release.Namespace | quote }}
   labels:
     {{- include "airkube.labels.standard" . | nindent 4 }}
 spec:

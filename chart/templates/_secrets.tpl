@@ -46,19 +46,19 @@ Usage: {{ $db := include "airkube.secrets.database" . | fromYaml }}
 {{- if .Values.postgresql.enabled -}}
 host: {{ printf "%s.%s" (include "airkube.names.component" (dict "context" . "component" "postgresql")) .Release.Namespace }}
 port: 5432
-database: {{ .Values.postgresql.auth.database }}
-user: {{ .Values.postgresql.auth.username }}
+database: {{ .Values.postgresql.auth.database | quote }}
+user: {{ .Values.postgresql.auth.username | quote }}
 sslmode: disable
-passwordSecret: {{ include "airkube.secrets.postgresName" . }}
+passwordSecret: {{ include "airkube.secrets.postgresName" . | quote }}
 passwordKey: password
 connectionSecret: ""
 {{- else -}}
 {{- $ext := .Values.externalDatabase -}}
-host: {{ $ext.host }}
+host: {{ $ext.host | quote }}
 port: {{ $ext.port }}
-database: {{ $ext.database }}
-user: {{ $ext.user }}
-sslmode: {{ $ext.sslmode }}
+database: {{ $ext.database | quote }}
+user: {{ $ext.user | quote }}
+sslmode: {{ $ext.sslmode | quote }}
 passwordSecret: {{ $ext.passwordSecret.name | quote }}
 passwordKey: {{ $ext.passwordSecret.key | quote }}
 connectionSecret: {{ $ext.connectionSecret | quote }}

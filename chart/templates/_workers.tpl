@@ -58,7 +58,7 @@ metadata:
   {{- end }}
 spec:
   restartPolicy: Never
-  serviceAccountName: {{ include "airkube.names.serviceAccount" (dict "context" $ctx "component" "worker" "values" $s) }}
+  serviceAccountName: {{ include "airkube.names.serviceAccount" (dict "context" $ctx "component" "worker" "values" $s) | quote }}
   automountServiceAccountToken: {{ $s.serviceAccount.automountToken }}
   terminationGracePeriodSeconds: {{ $s.terminationGracePeriodSeconds }}
   securityContext:
@@ -66,7 +66,7 @@ spec:
   {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 2 }}{{- end }}
   {{- with include "airkube.airflow.scheduling" $s }}{{ . | trim | nindent 2 }}{{- end }}
   {{- with $s.runtimeClassName }}
-  runtimeClassName: {{ . }}
+  runtimeClassName: {{ . | quote }}
   {{- end }}
   {{- if or (eq $ctx.Values.dags.mode "gitSync") $s.extraInitContainers }}
   initContainers:

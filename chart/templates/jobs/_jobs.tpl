@@ -28,7 +28,7 @@ apiVersion: batch/v1
 kind: Job
 metadata:
   name: {{ printf "%s-%s" (include "airkube.names.component" .) (include "airkube.jobs.suffix" $spec) }}
-  namespace: {{ .context.Release.Namespace }}
+  namespace: {{ .context.Release.Namespace | quote }}
   labels:
     {{- include "airkube.labels.standard" . | nindent 4 }}
   {{- with .annotations }}
@@ -58,7 +58,7 @@ template:
     {{- end }}
   spec:
     restartPolicy: OnFailure
-    serviceAccountName: {{ include "airkube.names.serviceAccount" (dict "context" $ctx "component" "jobs" "values" (dict "serviceAccount" (dict "create" true "name" ""))) }}
+    serviceAccountName: {{ include "airkube.names.serviceAccount" (dict "context" $ctx "component" "jobs" "values" (dict "serviceAccount" (dict "create" true "name" ""))) | quote }}
     automountServiceAccountToken: false
     securityContext:
       {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 6 }}
