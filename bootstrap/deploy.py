@@ -16,7 +16,8 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from bootstrap import helm, kube, paths, values
+from bootstrap import helm, kube, paths, providers, values
+from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
 from bootstrap.release import COMPONENT_LABEL, Release, Target
 
@@ -300,10 +301,14 @@ def deploy(
     settings: DeploySettings,
     *,
     on_change: Callable[[ComponentState], None] = lambda state: None,
+    docker: DockerClient | None = None,
 ) -> DeployResult:
-    """``helm upgrade --install`` the chart, then wait for every component (see module doc)."""
+    """``helm upgrade --install`` the chart, then wait for every component (see module doc).
+    First, what the chart cannot know: the images hold what the values ask of them."""
     started = time.monotonic()
     target = settings.target
+    planned = Release.from_render(client, chart_values, target)
+    providers.require_remote_log_provider(planned, docker or DockerClient())
     clients = kube.clients(target.kubeconfig)
     wait_for_released_claims(clients, settings, on_change=on_change)
     release = client.upgrade_install(

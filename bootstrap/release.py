@@ -161,13 +161,32 @@ class Release:
                     return int(port["containerPort"])
         raise AirkubeError(f"the api-server of release {self.name} declares no http port")
 
-    @property
-    def worker_namespaces(self) -> list[str]:
-        """Where task pods run, as the rendered airflow.cfg tells the executor."""
+    @cached_property
+    def airflow_config(self) -> configparser.ConfigParser:
+        """The airflow.cfg every component of the release reads."""
         (config_map,) = self._in_namespace(self.find("ConfigMap", "config"))
         parser = configparser.ConfigParser(interpolation=None)
         parser.read_string(config_map["data"]["airflow.cfg"])
-        section = parser["kubernetes_executor"]
+        return parser
+
+    @property
+    def airflow_images(self) -> dict[str, str]:
+        """The images that run Airflow: the components' (the api-server's stands for them all)
+        and the one the executor starts task pods with."""
+        (deployment,) = self._in_namespace(self.find("Deployment", "api-server"))
+        containers = deployment["spec"]["template"]["spec"]["containers"]
+        (api_server,) = [item for item in containers if item["name"] == "api-server"]
+        executor = self.airflow_config["kubernetes_executor"]
+        return {
+            "components": api_server["image"],
+            "task pods": f"{executor['worker_container_repository']}:"
+            f"{executor['worker_container_tag']}",
+        }
+
+    @property
+    def worker_namespaces(self) -> list[str]:
+        """Where task pods run, as the rendered airflow.cfg tells the executor."""
+        section = self.airflow_config["kubernetes_executor"]
         found = [section.get("namespace", self.namespace)]
         if section.getboolean("multi_namespace_mode", fallback=False):
             listed = section.get("multi_namespace_mode_namespace_list", "")

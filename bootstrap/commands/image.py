@@ -37,6 +37,7 @@ def build(args: argparse.Namespace, context: Context) -> int:
         local_base=args.local_base,
         dags_dir=args.dags,
         requirements=args.requirements,
+        providers=tuple(args.provider),
         ca_certs=tuple(args.ca_cert),
         trust_host_cas=args.host_ca,
         apt_mirror=args.apt_mirror,
@@ -136,6 +137,15 @@ Use --no-host-ca to leave the host's CAs out.""",
         type=Path,
         metavar="FILE",
         help="extra pip requirements to install (the pinned Airflow set constrains them)",
+    )
+    build_parser.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        choices=images.available_providers(),
+        metavar="NAME",
+        help="an Airflow provider to install from its pinned lock, e.g. amazon for s3:// remote "
+        f"task logs; repeatable (available: {', '.join(images.available_providers())})",
     )
     build_parser.add_argument(
         "--ca-cert",

@@ -37,6 +37,8 @@ class BuildOptions:
     """Build on the locally made Debian base without trying a registry."""
     dags_dir: Path | None = None
     requirements: Path | None = None
+    providers: tuple[str, ...] = ()
+    """Optional Airflow providers to install, each from its lock in ``docker/provider-locks``."""
     ca_certs: tuple[Path, ...] = ()
     trust_host_cas: bool = True
     host_ca_dir: Path = HOST_CA_DIR
@@ -92,8 +94,23 @@ def _read_tree(root: Path, prefix: str) -> dict[str, tuple[bytes, bool]]:
     return files
 
 
+def available_providers(docker_dir: Path | None = None) -> list[str]:
+    """The providers an image can be built with: one lock each under ``docker/provider-locks/``."""
+    folder = (docker_dir or paths.DOCKER_DIR) / "provider-locks"
+    return sorted(path.stem for path in folder.glob("*.lock"))
+
+
 def check_inputs(options: BuildOptions) -> None:
-    """Fail before any work when a path the user named is missing or unusable."""
+    """Fail before any work when a path or provider the user named is missing or unusable."""
+    unknown = sorted(set(options.providers) - set(available_providers()))
+    if unknown:
+        raise AirkubeError(
+            f"no lock for provider {', '.join(unknown)}; "
+            f"available: {', '.join(available_providers()) or 'none'}",
+            hint="add docker/provider-locks/NAME.in pinning apache-airflow-providers-NAME and "
+            "resolve its lock with the command in docker/provider-locks/amazon.lock's header, or "
+            "name the package in a --requirements file",
+        )
     if options.dags_dir is not None and not options.dags_dir.is_dir():
         raise AirkubeError(
             f"DAG folder not found: {options.dags_dir}",
@@ -156,6 +173,9 @@ def airflow_context(options: BuildOptions, *, docker_dir: Path | None = None) ->
         files[name] = ((docker_dir / name).read_bytes(), executable)
     extras = options.requirements or docker_dir / "extra-requirements.txt"
     files["extra-requirements.txt"] = (extras.read_bytes(), False)
+    for provider in sorted(set(options.providers)):
+        lock = docker_dir / "provider-locks" / f"{provider}.lock"
+        files[f"providers/{provider}.lock"] = (lock.read_bytes(), False)
     files.update(ca_certificate_files(options))
     if options.dags_dir is not None:
         files.update(_read_tree(options.dags_dir, "dags"))
@@ -165,4 +185,6 @@ def airflow_context(options: BuildOptions, *, docker_dir: Path | None = None) ->
         "AIRFLOW_UID": str(AIRFLOW_UID),
         "AIRFLOW_GID": str(AIRFLOW_GID),
     }
-    return BuildContext(files=files, build_args=build_args, directories=("ca-certificates", "dags"))
+    return BuildContext(
+        files=files, build_args=build_args, directories=("ca-certificates", "dags", "providers")
+    )

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap import images, paths
+from bootstrap import images, paths, providers
 from bootstrap.docker import DockerClient, ensure_engine
 from bootstrap.errors import AirkubeError
 from bootstrap.images.context import HOST_CA_DIR, host_ca_certificates
@@ -195,6 +195,14 @@ def test_should_install_the_extra_requirements(docker, built):
         docker, built, "python", "-c", "import requests_toolbelt as m; print(m.__version__)"
     )
     assert version.strip() == "1.0.0"
+
+
+def test_should_tell_which_providers_it_holds(docker, built):
+    # What deploy asks before shipping task logs to a remote store; no Amazon provider by default.
+    held = providers.image_providers(built.reference, docker)
+    assert held is not None
+    assert {f"apache-airflow-providers-{name}" for name in ("cncf-kubernetes", "postgres")} <= held
+    assert "apache-airflow-providers-amazon" not in held
 
 
 def test_should_trust_the_extra_ca_certificate(docker, built):

@@ -154,8 +154,46 @@ class TestContentTag:
         extras = tmp_path / "extras.txt"
         extras.write_text("requests-toolbelt==1.0.0\n")
         with_extras = images.airflow_context(no_host_cas(requirements=extras))
-        tags = {images.content_hash(c, "sha256:1") for c in (plain, with_dags, with_extras)}
-        assert len(tags) == 3
+        with_amazon = images.airflow_context(no_host_cas(providers=("amazon",)))
+        contexts = (plain, with_dags, with_extras, with_amazon)
+        tags = {images.content_hash(c, "sha256:1") for c in contexts}
+        assert len(tags) == 4
+
+    def test_should_take_a_provider_lock_only_when_asked(self):
+        lock = (paths.DOCKER_DIR / "provider-locks" / "amazon.lock").read_bytes()
+        assert "amazon" in images.available_providers()
+        assert b"apache-airflow-providers-amazon==" in lock
+        plain = images.airflow_context(no_host_cas()).files
+        assert not [name for name in plain if name.startswith("providers/")]
+        chosen = images.airflow_context(no_host_cas(providers=("amazon",))).files
+        assert chosen["providers/amazon.lock"] == (lock, False)
+
+    def test_should_refuse_a_provider_without_a_lock_naming_those_there_are(self):
+        with pytest.raises(AirkubeError) as caught:
+            images.check_inputs(BuildOptions(providers=("amazn",)))
+        assert "no lock for provider amazn; available: amazon" in str(caught.value)
+        assert "docker/provider-locks/NAME.in" in caught.value.hint
+
+    def test_provider_locks_should_keep_every_pin_of_the_image(self):
+        # Resolved with the image's lock as constraints: a shared package keeps its pin (some
+        # packages have one pin per Python version, behind environment markers).
+        def pins(path: Path) -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {}
+            for line in path.read_text().splitlines():
+                requirement = line.split(";")[0].strip()
+                if "==" in requirement and not requirement.startswith("#"):
+                    name, version = requirement.split("==")
+                    found.setdefault(name.lower(), set()).add(version)
+            return found
+
+        image = pins(paths.DOCKER_DIR / "requirements.lock")
+        for lock in sorted((paths.DOCKER_DIR / "provider-locks").glob("*.lock")):
+            moved = {
+                name: (image[name], versions)
+                for name, versions in pins(lock).items()
+                if name in image and not versions <= image[name]
+            }
+            assert not moved, f"{lock.name} moves pinned packages: {moved}"
 
 
 class TestAirflowBuild:

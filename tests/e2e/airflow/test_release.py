@@ -125,9 +125,11 @@ def test_notes_should_warn_when_task_logs_would_vanish(
 
     assert "WARNING: task logs are neither" in notes({})
     assert "WARNING" not in notes({"logs": {"persistence": {"enabled": True}}})
-    assert "WARNING" not in notes(
-        {"logs": {"remote": {"enabled": True, "baseFolder": "s3://b/logs"}}}
-    )
+    shipped = notes({"logs": {"remote": {"enabled": True, "baseFolder": "s3://b/logs"}}})
+    assert "WARNING" not in shipped
+    assert "needs apache-airflow-providers-amazon in\nthe image apache/airflow:" in shipped
+    assert "airkube image build --provider amazon" in shipped
+    assert "REQUIRED" not in notes({})
     image = {"images": {"airflow": {"repository": "acme/airflow", "tag": "3.3.2-7"}}}
     assert "Airflow 3.3.2-7 (acme/airflow:3.3.2-7) is being deployed" in notes(image)
 
