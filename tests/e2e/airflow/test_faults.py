@@ -3,8 +3,9 @@ reported running, a scheduler replaced mid-run. (A hung dag-processor and trigge
 restarted by their liveness probes on the second release, test_volume_mode.py.)
 
 Every wait is on an observed state. The task pods of ``e2e_worker_retry`` hold at a gate until
-the test opens it, so "before the task reported running" is a state the test controls, not a
-race against how fast the machine starts Airflow.
+the test opens it, and its first try holds again once running, so "before" and "after the task
+reported running" are states the test controls, not races against how fast the machine runs
+Airflow.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def test_pod_deleted_before_the_task_ran_should_be_relaunched_without_using_a_tr
     relaunched = gated_pod(kube, run_id, not_named=first.metadata.name)
     assert gated_instance(api, run_id)["state"] == "queued"
     open_gate(kube, relaunched)
+    release(kube, relaunched, FINISH)
 
     state = wait_for("the run to finish", lambda: finished(api, GATED_DAG, run_id))
     ti = gated_instance(api, run_id)
