@@ -16,9 +16,9 @@ Usage: {{ include "airkube.airflow.reservedEnv" . | fromJsonArray }}
 
 {{/*
 airkube.airflow.env: environment of Airflow containers. Every container gets the config location;
-long-running components and Jobs (.secrets true) also get the database URL and the keys, read
-from Secrets. Task pods (.secrets false) get none of them: in Airflow 3 they talk only to the
-execution API with a per-task token.
+long-running components and Jobs (.secrets true) also get the database URL, the keys and the
+remote log connection, read from Secrets. Task pods (.secrets false) get none of them: in Airflow 3
+they talk only to the execution API with a per-task token, and ask it for connections.
 Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra" .Values.scheduler.env) | nindent 12 }}
 */}}
 {{- define "airkube.airflow.env" -}}
@@ -62,6 +62,14 @@ Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra
     secretKeyRef:
       name: {{ $keys | quote }}
       key: api-secret-key
+{{- $remote := $ctx.Values.logs.remote }}
+{{- if and $remote.enabled $remote.connectionSecret.name }}
+- name: {{ printf "AIRFLOW_CONN_%s" ($remote.connId | upper) | quote }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $remote.connectionSecret.name | quote }}
+      key: {{ $remote.connectionSecret.key | quote }}
+{{- end }}
 {{- end }}
 {{- with .extra }}
 {{ toYaml . }}

@@ -120,14 +120,14 @@ sections it does not list may belong to providers of the user's image and pass. 
 {{- if and $v.logs.remote.enabled (not $v.logs.remote.baseFolder) -}}
 {{- fail "\nlogs.remote.baseFolder is empty while logs.remote.enabled=true: set it, for example s3://bucket/airflow/logs" -}}
 {{- end -}}
-{{- /* The schemes Airflow's remote task log handlers are chosen by; any other crashes every component at start. */ -}}
-{{- $remoteSchemes := list "s3://" "gs://" "wasb" "cloudwatch://" "stackdriver://" "oss://" "hdfs://" -}}
-{{- if $v.logs.remote.enabled -}}
-{{- $known := false -}}
-{{- range $remoteSchemes }}{{ if hasPrefix . $v.logs.remote.baseFolder }}{{ $known = true }}{{ end }}{{ end -}}
-{{- if not $known -}}
+{{- /* A scheme no remote task log handler serves crashes every component at start. */ -}}
+{{- if and $v.logs.remote.enabled (not (include "airkube.logs.remoteProvider" $)) -}}
+{{- $remoteSchemes := keys (include "airkube.logs.remoteProviders" $ | fromYaml) | sortAlpha -}}
 {{- fail (printf "\nlogs.remote.baseFolder %q has a scheme Airflow has no remote log handler for; use one of %s" $v.logs.remote.baseFolder (join ", " $remoteSchemes)) -}}
 {{- end -}}
+{{- $remote := $v.logs.remote -}}
+{{- if and $remote.enabled $remote.connectionSecret.name (not (regexMatch "^[A-Za-z0-9_]+$" $remote.connId)) -}}
+{{- fail (printf "\nlogs.remote.connId %q with logs.remote.connectionSecret: the components read the connection from AIRFLOW_CONN_<connId>, so the id must be letters, digits and underscores (e.g. remote_logs)" $remote.connId) -}}
 {{- end -}}
 
 {{- /* Authentication */ -}}

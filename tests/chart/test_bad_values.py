@@ -248,6 +248,20 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ['logs.remote.baseFolder "ftp://host/logs"', "s3://"],
     ),
     (
+        "a remote log connection from a Secret under an id no variable name can hold",
+        {
+            "logs": {
+                "remote": {
+                    "enabled": True,
+                    "baseFolder": "s3://logs/airflow",
+                    "connId": "aws-logs",
+                    "connectionSecret": {"name": "s3-connection"},
+                }
+            }
+        },
+        ['logs.remote.connId "aws-logs"', "AIRFLOW_CONN_<connId>", "underscores"],
+    ),
+    (
         "simple auth with no admin password anywhere",
         {"auth": {"manager": "simple", "admin": {"create": False}}},
         ["auth.manager=simple with auth.admin.create=false", "auth.admin.existingSecret"],

@@ -217,6 +217,25 @@ class TestSecrets:
             "AIRFLOW__API__SECRET_KEY": "my-keys",
         }
 
+    def test_remote_log_connection_should_reach_components_and_never_task_pods(
+        self, render: Render
+    ) -> None:
+        remote = {
+            "enabled": True,
+            "baseFolder": "s3://logs/airflow",
+            "connId": "remote_logs",
+            "connectionSecret": {"name": "s3-connection", "key": "uri"},
+        }
+        objects = render({"logs": {"remote": remote}})
+        reference = {"secretKeyRef": {"name": "s3-connection", "key": "uri"}}
+        for name in ("scheduler", "api-server", "dag-processor", "triggerer"):
+            deployment = by_kind_name(objects, "Deployment", f"airflow-{name}")
+            env = {e["name"]: e.get("valueFrom") for e in container(deployment, name)["env"]}
+            assert env["AIRFLOW_CONN_REMOTE_LOGS"] == reference, name
+        # Task pods ask the api-server for the connection through the execution API.
+        (templates,) = [o for o in objects if o["metadata"]["name"].endswith("pod-templates")]
+        assert "AIRFLOW_CONN" not in "".join(templates["data"].values())
+
 
 class TestDatabase:
     def test_embedded_postgres_should_use_the_official_image(self, render: Render) -> None:
