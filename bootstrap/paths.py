@@ -8,6 +8,8 @@ CHART_DIR = REPO_ROOT / "chart"
 VALUES_DIR = REPO_ROOT / "values"
 DOCKER_DIR = REPO_ROOT / "docker"
 DAGS_DIR = REPO_ROOT / "dags"
+# Charts of the services the local cluster runs for development and tests (not the product).
+DEV_CHARTS_DIR = REPO_ROOT / "dev"
 
 
 def cache_dir() -> Path:

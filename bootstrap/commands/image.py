@@ -80,8 +80,8 @@ def _image_option(parser: argparse.ArgumentParser) -> None:
         action="append",
         choices=[*images.IMAGE_NAMES, "all"],
         metavar="NAME",
-        help="airflow, postgres or git-sync; repeat for several; 'all' is airflow and postgres "
-        "(default: airflow)",
+        help="airflow, postgres, git-sync or objectstore (the local cluster's S3 store for "
+        "remote task logs); repeat for several; 'all' is airflow and postgres (default: airflow)",
     )
 
 
@@ -110,9 +110,9 @@ Base image of the Airflow image:
   --base-image REF     any Debian {images.DEBIAN_SUITE} based image, present or pullable;
                        no fallback
   --local-base         the locally made Debian base, without trying a registry
-The Postgres and git-sync images always build on the locally made Debian base. git-sync is
-built from its Go module at its release commit, which needs github.com and the Go module
-proxy; 'all' leaves it out.
+The Postgres, git-sync and objectstore images always build on the locally made Debian base.
+git-sync is built from its release source archive (found in $AIRKUBE_SOURCES) and the object
+store (the Versity S3 Gateway) from its Go module; 'all' leaves both out.
 
 CA certificates: the build trusts the CAs added to this host's trust store
 ({images.HOST_CA_DIR}/*.crt) plus every --ca-cert, before any pip or uv call, so builds

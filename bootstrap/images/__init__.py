@@ -17,6 +17,7 @@ from bootstrap.images.build import (
     build_from_context,
     build_git_sync_image,
     build_images,
+    build_objectstore_image,
     build_postgres_image,
     ensure_git_sync_binary,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "build_from_context",
     "build_git_sync_image",
     "build_images",
+    "build_objectstore_image",
     "build_postgres_image",
     "built_images",
     "built_images_file",

@@ -13,6 +13,7 @@ from pathlib import Path
 from bootstrap import filelock, gobuild, paths, progress
 from bootstrap.docker import DockerClient
 from bootstrap.errors import AirkubeError
+from bootstrap.gobuild import GoProgram
 from bootstrap.images.cache import images_dir, record_built
 from bootstrap.images.context import (
     BuildContext,
@@ -32,6 +33,8 @@ from bootstrap.images.pins import (
     IMAGE_NAMES,
     POSTGRES_DEBIAN_SUITE,
     POSTGRES_VERSION,
+    VERSITYGW_PROGRAM,
+    VERSITYGW_VERSION,
 )
 from bootstrap.process import Runner, run
 
@@ -176,20 +179,30 @@ def build_postgres_image(
     return build_from_context("postgres", POSTGRES_VERSION, context, base, docker, options, started)
 
 
+def _go_binary(program: GoProgram, command: str, runner: Runner) -> Path:
+    """A pinned Go program's binary, built once and kept in the image cache."""
+    root = images_dir() / program.name
+    folder = gobuild.ensure_built(program, bin_root=root, build_root=root / "build", runner=runner)
+    return folder / command
+
+
+def _with_binary(context: BuildContext, name: str, binary: Path) -> BuildContext:
+    return BuildContext(
+        files={**context.files, name: (binary.read_bytes(), True)},
+        build_args=context.build_args,
+    )
+
+
 def ensure_git_sync_binary(*, runner: Runner = run) -> Path:
     """The git-sync release binary, built once from its source archive and kept in the cache."""
-    root = images_dir() / "git-sync"
     try:
-        folder = gobuild.ensure_built(
-            GIT_SYNC_PROGRAM, bin_root=root, build_root=root / "build", runner=runner
-        )
+        return _go_binary(GIT_SYNC_PROGRAM, "git-sync", runner)
     except AirkubeError as error:
         raise AirkubeError(
             error.args[0],
             hint=f"{error.hint}; or, where a registry is reachable, deploy upstream's "
             f"{GIT_SYNC_UPSTREAM_IMAGE} (the chart's default images.gitSync) instead",
         ) from error
-    return folder / "git-sync"
 
 
 def build_git_sync_image(
@@ -202,12 +215,26 @@ def build_git_sync_image(
     context = directory_context(
         paths.DOCKER_DIR / "git-sync", {"GIT_SYNC_VERSION": GIT_SYNC_VERSION}
     )
-    context = BuildContext(
-        files={**context.files, "git-sync": (binary.read_bytes(), True)},
-        build_args=context.build_args,
-    )
+    context = _with_binary(context, "git-sync", binary)
     base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
     return build_from_context("git-sync", GIT_SYNC_VERSION, context, base, docker, options, started)
+
+
+def build_objectstore_image(
+    options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
+) -> BuiltImage:
+    """The Versity S3 Gateway over a folder, on the local Debian base: S3 for the local cluster."""
+    docker = docker or DockerClient(runner=runner)
+    started = time.monotonic()
+    binary = _go_binary(VERSITYGW_PROGRAM, "versitygw", runner)
+    context = directory_context(
+        paths.DOCKER_DIR / "objectstore", {"VERSITYGW_VERSION": VERSITYGW_VERSION}
+    )
+    context = _with_binary(context, "versitygw", binary)
+    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    return build_from_context(
+        "objectstore", VERSITYGW_VERSION, context, base, docker, options, started
+    )
 
 
 def build_images(
@@ -229,5 +256,6 @@ def build_images(
         "airflow": lambda: build_airflow_image(options, docker=docker, runner=runner),
         "postgres": lambda: build_postgres_image(options, docker=docker, runner=runner),
         "git-sync": lambda: build_git_sync_image(options, docker=docker, runner=runner),
+        "objectstore": lambda: build_objectstore_image(options, docker=docker, runner=runner),
     }
     return [builders[name]() for name in names]

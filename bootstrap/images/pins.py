@@ -73,7 +73,19 @@ LOCAL_BASE_REFERENCE = local_base_reference()
 DEFAULT_APT_MIRROR = "http://deb.debian.org/debian"
 
 
-IMAGE_NAMES = ("airflow", "postgres", "git-sync")
+VERSITYGW_VERSION = "v1.8.0"
+
+
+# The object store for development and tests (S3 remote task logs on the local cluster).
+VERSITYGW_PROGRAM = GoProgram(
+    name="versitygw",
+    module="github.com/versity/versitygw",
+    version=VERSITYGW_VERSION,
+    commands={"versitygw": "github.com/versity/versitygw/cmd/versitygw"},
+)
+
+
+IMAGE_NAMES = ("airflow", "postgres", "git-sync", "objectstore")
 
 
 # What "all" builds: every deployment needs these; git-sync only the git-sync DAG mode, and
@@ -85,4 +97,5 @@ IMAGE_REPOSITORIES = {
     "airflow": "airkube/airflow",
     "postgres": "airkube/postgres",
     "git-sync": "airkube/git-sync",
+    "objectstore": "airkube/objectstore",
 }
