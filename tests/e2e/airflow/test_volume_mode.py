@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bootstrap import deploy, devloop, helm, values
 from bootstrap.cli import main
@@ -127,7 +128,12 @@ def test_smoke_should_run_from_the_volume_on_the_renamed_release(
     template = kube.core.read_namespaced_config_map(
         f"{FULLNAME}-pod-templates", RENAMED_NAMESPACE
     ).data["default.yaml"]
-    assert f"claimName: {FULLNAME}-dags" in template, "task pods do not mount the DAG claim"
+    claims = {
+        volume["persistentVolumeClaim"]["claimName"]
+        for volume in yaml.safe_load(template)["spec"]["volumes"]
+        if "persistentVolumeClaim" in volume
+    }
+    assert f"{FULLNAME}-dags" in claims, f"task pods do not mount the DAG claim: {claims}"
 
     assert main(cli(renamed_target, "smoke")) == 0, capsys.readouterr().out
     printed = capsys.readouterr().out
