@@ -6,7 +6,7 @@ user env may not redefine them (the checks say which value to change instead).
 Usage: {{ include "airkube.airflow.reservedEnv" . | fromJsonArray }}
 */}}
 {{- define "airkube.airflow.reservedEnv" -}}
-{{- $names := list "AIRFLOW_HOME" "AIRFLOW_CONFIG" "AIRKUBE_DB_PASSWORD" "AIRKUBE_ADMIN_PASSWORD" -}}
+{{- $names := list "AIRFLOW_HOME" "AIRFLOW_CONFIG" "PGPASSWORD" "AIRKUBE_ADMIN_PASSWORD" -}}
 {{- range $option, $_ := include "airkube.config.pinned" . | fromYaml -}}
 {{- $parts := splitList "." $option -}}
 {{- $names = append $names (printf "AIRFLOW__%s__%s" (index $parts 0) (index $parts 1) | upper) -}}
@@ -37,14 +37,15 @@ Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra
       name: {{ $db.connectionSecret | quote }}
       key: connection
 {{- else }}
-- name: AIRKUBE_DB_PASSWORD
+{{- /* libpq (psycopg2) and asyncpg read the password from PGPASSWORD when the URL has none: it
+never sits in a ConfigMap, and any character works, where in a URL it would need escaping. */}}
+- name: PGPASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ $db.passwordSecret | quote }}
-      key: {{ $db.passwordKey }}
-{{- /* Kubernetes expands $(VAR) from the variable above, so the password never sits in a ConfigMap. */}}
+      key: {{ $db.passwordKey | quote }}
 - name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
-  value: {{ printf "postgresql+psycopg2://%s:$(AIRKUBE_DB_PASSWORD)@%s:%v/%s?sslmode=%s" $db.user $db.host $db.port $db.database $db.sslmode | quote }}
+  value: {{ printf "postgresql+psycopg2://%s@%s:%v/%s?sslmode=%s" $db.user $db.host $db.port $db.database $db.sslmode | quote }}
 {{- end }}
 {{- $keys := include "airkube.secrets.airflowName" $ctx }}
 - name: AIRFLOW__CORE__FERNET_KEY

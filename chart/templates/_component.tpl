@@ -57,7 +57,14 @@ spec:
       securityContext:
         {{- include "airkube.airflow.podSecurityContext" (dict "context" $ctx) | nindent 8 }}
       {{- with include "airkube.images.pullSecrets" $ctx }}{{ . | trim | nindent 6 }}{{- end }}
-      {{- with include "airkube.airflow.scheduling" $v }}{{ . | trim | nindent 6 }}{{- end }}
+      {{- $scheduling := $v }}
+      {{- if and (gt (int ($v.replicas | default 1)) 1) (not $v.topologySpreadConstraints) }}
+      {{- /* Replicas on one node fail together: spread them over nodes where there are several,
+      without refusing a single-node cluster. */}}
+      {{- $spread := dict "maxSkew" 1 "topologyKey" "kubernetes.io/hostname" "whenUnsatisfiable" "ScheduleAnyway" "labelSelector" (dict "matchLabels" (include "airkube.labels.selector" . | fromYaml)) }}
+      {{- $scheduling = merge (dict "topologySpreadConstraints" (list $spread)) $v }}
+      {{- end }}
+      {{- with include "airkube.airflow.scheduling" $scheduling }}{{ . | trim | nindent 6 }}{{- end }}
       terminationGracePeriodSeconds: 60
       initContainers:
         {{- include "airkube.airflow.waitForMigrations" (dict "context" $ctx) | nindent 8 }}
@@ -147,11 +154,16 @@ automountServiceAccountToken: false
 {{- end -}}
 
 {{/*
-airkube.component.pdb: a component's PodDisruptionBudget when values.pdb.enabled.
+airkube.component.pdb: a component's PodDisruptionBudget: when values.pdb.enabled is true, or is
+left unset (null) and the component runs more than one replica.
 Usage: {{ include "airkube.component.pdb" (dict "context" $ "component" "scheduler" "values" .Values.scheduler) }}
 */}}
 {{- define "airkube.component.pdb" -}}
-{{- if .values.pdb.enabled -}}
+{{- $enabled := .values.pdb.enabled -}}
+{{- if not (kindIs "bool" $enabled) -}}
+{{- $enabled = gt (int (.values.replicas | default 1)) 1 -}}
+{{- end -}}
+{{- if $enabled -}}
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

@@ -72,6 +72,23 @@ class TestScheduler:
         pdb = by_kind_name(objects, "PodDisruptionBudget", "airflow-scheduler")
         assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "scheduler"
 
+    @pytest.mark.parametrize("component", ["scheduler", "apiServer"])
+    def test_several_replicas_should_get_a_pdb_and_a_spread_by_default(
+        self, render: Render, component: str
+    ) -> None:
+        name = {"scheduler": "airflow-scheduler", "apiServer": "airflow-api-server"}[component]
+        kinds = {o["kind"] for o in render() if o["metadata"]["name"] == name}
+        assert "PodDisruptionBudget" not in kinds, "one replica needs no disruption budget"
+        objects = render({component: {"replicas": 2}})
+        pdb = by_kind_name(objects, "PodDisruptionBudget", name)
+        assert pdb["spec"]["maxUnavailable"] == 1
+        pod = by_kind_name(objects, "Deployment", name)["spec"]["template"]
+        (spread,) = pod["spec"]["topologySpreadConstraints"]
+        assert spread["whenUnsatisfiable"] == "ScheduleAnyway", "a single node must still do"
+        assert spread["labelSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+        declined = render({component: {"replicas": 2, "pdb": {"enabled": False}}})
+        assert not [o for o in declined if o["kind"] == "PodDisruptionBudget"]
+
     def test_should_get_an_api_token_while_others_do_not(self, render: Render) -> None:
         objects = render({"apiServer": {"podLogReading": False}})
         tokens = {
@@ -211,7 +228,7 @@ class TestSecrets:
             if "valueFrom" in e
         }
         assert refs == {
-            "AIRKUBE_DB_PASSWORD": "my-db",
+            "PGPASSWORD": "my-db",
             "AIRFLOW__CORE__FERNET_KEY": "my-keys",
             "AIRFLOW__API_AUTH__JWT_SECRET": "my-keys",
             "AIRFLOW__API__SECRET_KEY": "my-keys",
@@ -265,12 +282,12 @@ class TestDatabase:
                 by_kind_name(objects, "Deployment", "airflow-scheduler"), "scheduler"
             )["env"]
         }
-        assert env["AIRKUBE_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {
             "name": "pw",
             "key": "password",
         }
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["value"] == (
-            "postgresql+psycopg2://airflow:$(AIRKUBE_DB_PASSWORD)@db.example:6432/airflow?sslmode=verify-full"
+            "postgresql+psycopg2://airflow@db.example:6432/airflow?sslmode=verify-full"
         )
 
     def test_connection_secret_should_supply_the_whole_url(self, render: Render) -> None:
@@ -287,7 +304,7 @@ class TestDatabase:
             "name": "db-url",
             "key": "connection",
         }
-        assert "AIRKUBE_DB_PASSWORD" not in env
+        assert "PGPASSWORD" not in env
 
 
 class TestMigrations:

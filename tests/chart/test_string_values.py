@@ -85,9 +85,7 @@ def test_database_names_should_reach_the_url_unchanged(render: Render) -> None:
         for item in container.get("env") or []
     ]
     urls = {item["value"] for item in env if item["name"] == "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"}
-    assert urls == {
-        "postgresql+psycopg2://on:$(AIRKUBE_DB_PASSWORD)@db.example.com:5432/on?sslmode=prefer"
-    }
+    assert urls == {"postgresql+psycopg2://on@db.example.com:5432/on?sslmode=prefer"}
 
 
 def test_a_numeric_looking_release_namespace_should_stay_a_string(render: Render) -> None:
