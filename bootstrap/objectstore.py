@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bootstrap import helm, paths
+from bootstrap import devcharts, helm
 
-CHART = paths.DEV_CHARTS_DIR / "objectstore"
+CHART = devcharts.chart("objectstore")
 PORT = 7070
 # The gateway signs as AWS's default region; boto needs one for signatures.
 REGION = "us-east-1"
@@ -74,8 +74,9 @@ def install(
         secret_key=secrets.token_urlsafe(24),
         buckets=buckets,
     )
-    client.upgrade_install(
-        CHART,
+    devcharts.install(
+        client,
+        "objectstore",
         {
             "image": {"repository": repository, "tag": tag},
             "buckets": list(buckets),
@@ -84,8 +85,7 @@ def install(
         },
         release=release,
         namespace=namespace,
-        timeout=timeout,
-        wait=True,
         kubeconfig=kubeconfig,
+        timeout=timeout,
     )
     return store

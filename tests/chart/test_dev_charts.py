@@ -1,6 +1,6 @@
-"""The object store the local cluster runs for remote task logs: its chart renders valid,
-hardened objects that keep the keys in a Secret, and the connection airkube hands Airflow is one
-Airflow reads."""
+"""The services the local cluster runs beside Airflow for tests (``dev/``): their charts render
+valid, hardened objects that keep passwords and keys in Secrets, and the object store's
+connection is one Airflow reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bootstrap import helm, kubeconform, objectstore
+from bootstrap import devcharts, helm, kubeconform, objectstore
 from bootstrap.errors import AirkubeError
 from tests.conftest import DEFAULT_KUBE_VERSION
 
@@ -63,3 +63,19 @@ def test_airflow_should_read_the_connection_as_an_s3_client_of_the_store() -> No
     extra = connection.extra_dejson
     assert extra["endpoint_url"] == "http://objectstore.objectstore.svc:7070"
     assert extra["config_kwargs"] == {"s3": {"addressing_style": "path"}}
+
+
+def test_the_postgres_chart_should_render_a_hardened_server_with_its_password_in_a_secret(
+    helm_client: helm.Helm, validator: kubeconform.Kubeconform
+) -> None:
+    chart_values = {
+        "image": {"repository": "airkube/postgres", "tag": "17-abc"},
+        "superuserPassword": "not-in-the-pod-spec",
+    }
+    manifest = helm_client.template(devcharts.chart("postgres"), chart_values, release="pg")
+    assert validator.findings(manifest, kube_version=DEFAULT_KUBE_VERSION) == []
+    objects = {item["kind"]: item for item in helm.parse_documents(manifest)}
+    assert set(objects) == {"Secret", "Service", "Deployment"}
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 999
+    assert "not-in-the-pod-spec" not in json.dumps(objects["Deployment"])

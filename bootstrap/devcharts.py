@@ -1,0 +1,38 @@
+"""The charts of the services the local cluster runs beside Airflow for development and tests
+(``dev/``): an S3 object store, a Postgres outside any release. Each installs as its own helm
+release, in its own namespace, and is waited for until its pods are ready."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bootstrap import helm, paths
+
+
+def chart(name: str) -> Path:
+    return paths.DEV_CHARTS_DIR / name
+
+
+def install(
+    client: helm.Helm,
+    name: str,
+    chart_values: Mapping[str, Any],
+    *,
+    release: str,
+    namespace: str,
+    kubeconfig: Path | None = None,
+    timeout: datetime.timedelta = datetime.timedelta(minutes=5),
+) -> helm.Revision:
+    """``helm upgrade --install --wait`` the dev chart ``name``."""
+    return client.upgrade_install(
+        chart(name),
+        chart_values,
+        release=release,
+        namespace=namespace,
+        timeout=timeout,
+        wait=True,
+        kubeconfig=kubeconfig,
+    )

@@ -1,0 +1,163 @@
+"""A release on a Postgres it does not own, end to end on the local cluster.
+
+A Postgres server runs outside any release (``dev/postgres``, the same image as the embedded
+one, in a namespace of its own); the test creates a database and a user whose password holds
+every character a URL would need escaped. A second release deploys with ``postgresql.enabled:
+false`` through ``externalDatabase`` and a password Secret, runs a DAG, is switched by upgrade to
+``externalDatabase.connectionSecret`` (a complete URL) and runs one again. Uninstalling it
+leaves the database and what Airflow wrote there.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from bootstrap import cluster, deploy, devcharts, helm, values
+from bootstrap.kube import KubeClients
+from bootstrap.kube import exec_in as exec_in_container
+from bootstrap.release import Target
+from tests.e2e.airflow.helpers import api_session, base_values, run
+
+DB_NAMESPACE = "airkube-e2e-db"
+DB_SERVER = "pg"
+NAMESPACE = "airkube-e2e-ext"
+RELEASE = "ext"
+DATABASE = "airflow_ext"
+USER = "airflow_ext"
+# What a URL would need escaped, and quotes a careless shell or SQL line would trip on.
+PASSWORD = "p@ss:w/rd?#%&=+ 'q\"" + secrets.token_hex(4)
+HOST = f"{DB_SERVER}.{DB_NAMESPACE}.svc"
+PROBE = "e2e_upgrade_probe"
+
+
+def server_pod(kube: KubeClients) -> str:
+    (pod,) = kube.core.list_namespaced_pod(
+        DB_NAMESPACE, label_selector=f"app.kubernetes.io/instance={DB_SERVER}"
+    ).items
+    return str(pod.metadata.name)
+
+
+def psql(kube: KubeClients, sql: str, *variables: str, database: str = "postgres") -> str:
+    """Run ``sql`` as the superuser; ``variables`` are psql ``-v name=value`` pairs."""
+    command = ["psql", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-tA"]
+    for variable in variables:
+        command += ["-v", variable]
+    done = exec_in_container(
+        kube, DB_NAMESPACE, server_pod(kube), "postgres", command, stdin=sql.encode()
+    )
+    assert done.returncode == 0, f"psql failed: {done.stderr}"
+    return done.stdout.strip()
+
+
+def put_secret(kube: KubeClients, name: str, data: dict[str, str]) -> None:
+    try:
+        kube.core.delete_namespaced_secret(name, NAMESPACE)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+    body = {"metadata": {"name": name, "namespace": NAMESPACE}, "stringData": data}
+    kube.core.create_namespaced_secret(NAMESPACE, body)
+
+
+@pytest.fixture(scope="module")
+def database(
+    helm_on_cluster: helm.Helm,
+    built_images: dict[str, str],
+    local_cluster: cluster.ClusterInfo,
+    kube: KubeClients,
+) -> None:
+    """A fresh server with an empty database and its user, and the release namespace's Secret."""
+    repository, _, tag = built_images["postgres"].rpartition(":")
+    devcharts.install(
+        helm_on_cluster,
+        "postgres",
+        {
+            "image": {"repository": repository, "tag": tag},
+            "superuserPassword": secrets.token_urlsafe(16),
+        },
+        release=DB_SERVER,
+        namespace=DB_NAMESPACE,
+        kubeconfig=local_cluster.kubeconfig,
+    )
+    psql(kube, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE);")
+    psql(kube, f"DROP USER IF EXISTS {USER};")
+    psql(kube, f"CREATE USER {USER} PASSWORD :'password';", f"password={PASSWORD}")
+    psql(kube, f"CREATE DATABASE {DATABASE} OWNER {USER};")
+    try:
+        kube.core.create_namespace({"metadata": {"name": NAMESPACE}})
+    except ApiException as error:
+        if error.status != 409:
+            raise
+    put_secret(kube, "ext-db-password", {"password": PASSWORD})
+    url = f"postgresql+psycopg2://{USER}:{quote(PASSWORD, safe='')}@{HOST}:5432/{DATABASE}"
+    put_secret(kube, "ext-db-url", {"connection": f"{url}?sslmode=disable"})
+
+
+@pytest.fixture(scope="module")
+def settings_ext(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
+    target = Target(name=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig)
+    return deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
+
+
+def external(built_images: dict[str, str], database: dict[str, Any]) -> dict[str, Any]:
+    return values.merge(
+        base_values(built_images),
+        # One schedulable node: no claim the two releases would both need.
+        {"logs": {"persistence": {"enabled": False}}},
+        {"postgresql": {"enabled": False}, "externalDatabase": database},
+    )
+
+
+@pytest.fixture(scope="module")
+def released(
+    database: None,
+    helm_on_cluster: helm.Helm,
+    built_images: dict[str, str],
+    settings_ext: deploy.DeploySettings,
+) -> Iterator[None]:
+    yield
+    deploy.remove(helm_on_cluster, settings_ext)
+
+
+def run_probe(settings: deploy.DeploySettings, kube: KubeClients, step: str) -> None:
+    with api_session(settings, kube) as api:
+        result = run(api, PROBE)
+    assert result.succeeded, f"{step}: the DAG run ended {result.state}: {result.tasks}"
+
+
+def test_a_release_should_run_on_an_external_database_and_leave_it_on_uninstall(
+    released: None,
+    helm_on_cluster: helm.Helm,
+    built_images: dict[str, str],
+    settings_ext: deploy.DeploySettings,
+    kube: KubeClients,
+) -> None:
+    by_fields = {
+        "host": HOST,
+        "database": DATABASE,
+        "user": USER,
+        "passwordSecret": {"name": "ext-db-password", "key": "password"},
+        "sslmode": "disable",
+    }
+    installed = deploy.deploy(helm_on_cluster, external(built_images, by_fields), settings_ext)
+    assert all(state.ready for state in installed.components), installed.components
+    assert not kube.apps.list_namespaced_stateful_set(NAMESPACE).items, "a Postgres was deployed"
+    run_probe(settings_ext, kube, "password Secret")
+
+    by_url = {"connectionSecret": "ext-db-url"}
+    upgraded = deploy.deploy(helm_on_cluster, external(built_images, by_url), settings_ext)
+    assert all(state.ready for state in upgraded.components), upgraded.components
+    run_probe(settings_ext, kube, "connection Secret")
+
+    assert deploy.remove(helm_on_cluster, settings_ext)
+    runs = psql(kube, f"SELECT count(*) FROM dag_run WHERE dag_id = '{PROBE}';", database=DATABASE)
+    assert int(runs) == 2, f"the external database should keep both runs, holds {runs}"
+    admin = psql(kube, "SELECT count(*) FROM ab_user WHERE username = 'admin';", database=DATABASE)
+    assert admin == "1", "the admin user was not created in the external database"
