@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import threading
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from kubernetes import watch
 
 from bootstrap import deploy, helm, paths, smoke, tools, values
 from bootstrap.airflow_api import AirflowApi, quote
@@ -15,6 +19,8 @@ from bootstrap.kube import exec_in as exec_in_container
 from bootstrap.release import Release, Target
 
 RELEASE = "e2e"
+# The label the KubernetesExecutor puts on every task pod it starts.
+TASK_POD_LABEL = "kubernetes_executor=True"
 NAMESPACE = "airkube-e2e"
 # The release's selectors come from the handle, as the product's own commands get them.
 TARGET = Target(name=RELEASE, namespace=NAMESPACE)
@@ -141,3 +147,45 @@ def finished(api: AirflowApi, dag_id: str, run_id: str) -> str | None:
     """The run's final state, or None while it runs."""
     state = api.get(f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}")["state"]
     return str(state) if state in ("success", "failed") else None
+
+
+@dataclass
+class PodObserver:
+    """Records every task pod the executor creates while it runs, from a watch on the API."""
+
+    kube: KubeClients
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _record(self, pod: Any) -> None:
+        self.seen.setdefault(
+            pod.metadata.name,
+            {
+                "labels": dict(pod.metadata.labels or {}),
+                "containers": [c.name for c in pod.spec.containers],
+                "env": {e.name: e.value for e in pod.spec.containers[0].env or []},
+            },
+        )
+
+    def _watch(self) -> None:
+        listing = self.kube.core.list_namespaced_pod(NAMESPACE, label_selector=TASK_POD_LABEL)
+        version = listing.metadata.resource_version
+        while not self._stop.is_set():
+            for event in watch.Watch().stream(
+                self.kube.core.list_namespaced_pod,
+                NAMESPACE,
+                label_selector=TASK_POD_LABEL,
+                resource_version=version,
+                timeout_seconds=2,
+            ):
+                self._record(event["object"])
+                version = event["object"].metadata.resource_version
+
+    def __enter__(self) -> PodObserver:
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

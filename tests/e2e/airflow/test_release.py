@@ -4,11 +4,7 @@ the upgrade matrix, test_upgrade.py.)"""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from typing import Any
-
-from kubernetes import watch
 
 from bootstrap import cluster, deploy, helm, paths
 from bootstrap.airflow_api import AirflowApi
@@ -18,6 +14,7 @@ from bootstrap.release import COMPONENT_LABEL
 from tests.e2e.airflow.helpers import (
     NAMESPACE,
     RELEASE,
+    PodObserver,
     component_pods,
     exec_in,
     run,
@@ -26,49 +23,6 @@ from tests.e2e.airflow.helpers import (
 from tests.e2e.waiting import wait_for
 
 SMOKE = "airkube_smoke"
-LABEL = "kubernetes_executor=True"
-
-
-@dataclass
-class PodObserver:
-    """Records every task pod the executor creates while it runs, from a watch on the API."""
-
-    kube: KubeClients
-    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def _record(self, pod: Any) -> None:
-        self.seen.setdefault(
-            pod.metadata.name,
-            {
-                "labels": dict(pod.metadata.labels or {}),
-                "containers": [c.name for c in pod.spec.containers],
-                "env": {e.name: e.value for e in pod.spec.containers[0].env or []},
-            },
-        )
-
-    def _watch(self) -> None:
-        listing = self.kube.core.list_namespaced_pod(NAMESPACE, label_selector=LABEL)
-        version = listing.metadata.resource_version
-        while not self._stop.is_set():
-            for event in watch.Watch().stream(
-                self.kube.core.list_namespaced_pod,
-                NAMESPACE,
-                label_selector=LABEL,
-                resource_version=version,
-                timeout_seconds=2,
-            ):
-                self._record(event["object"])
-                version = event["object"].metadata.resource_version
-
-    def __enter__(self) -> PodObserver:
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 def test_every_component_should_be_ready(release: deploy.DeployResult) -> None:
