@@ -45,11 +45,13 @@ def burst(settings: deploy.DeploySettings, kube: KubeClients, *, kill_a_schedule
         if kill_a_scheduler:
             wait_for(
                 "a few tasks to run",
-                lambda: sum(
-                    ti["state"] in ("running", "success")
-                    for ti in instances(api, BURST, run_id).values()
-                )
-                >= 3,
+                lambda: (
+                    sum(
+                        ti["state"] in ("running", "success")
+                        for ti in instances(api, BURST, run_id).values()
+                    )
+                    >= 3
+                ),
             )
             victim = component_pods(kube, "scheduler")[0].metadata.name
             kube.core.delete_namespaced_pod(victim, NAMESPACE)
