@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,9 @@ HOPELESS = {
 # Reasons that may clear up, judged hopeless after a few restarts or pull attempts.
 STUCK_AFTER_RETRIES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"}
 RETRIES_BEFORE_GIVING_UP = 3
+# How a Deployment and its ReplicaSets name a revision, and how a ReplicaSet marks its pods.
+DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
+POD_TEMPLATE_HASH = "pod-template-hash"
 # The chart's value path for each image `airkube image build` records.
 IMAGE_VALUES = {"airflow": "airflow", "postgres": "postgres", "git-sync": "gitSync"}
 
@@ -130,14 +133,41 @@ def _pods_of(clients: kube.KubeClients, namespace: str, selector: Mapping[str, s
     return list(clients.core.list_namespaced_pod(namespace, label_selector=label_selector).items)
 
 
-def _rollout_state(kind: str, workload: Any, pods: list[Any]) -> ComponentState:
+def _newest_revision_pods(
+    kind: str, workload: Any, pods: list[Any], replica_sets: Sequence[Any]
+) -> list[Any]:
+    """The pods of the workload's newest revision.
+
+    Only they decide whether a rollout can finish: an old pod is about to be replaced, and it
+    may well crash meanwhile (restarted, it reads the new ConfigMap with its old image)."""
+    if kind == "StatefulSet":
+        revision, label = workload.status.update_revision, "controller-revision-hash"
+    else:
+        wanted = (workload.metadata.annotations or {}).get(DEPLOYMENT_REVISION)
+        owned = [
+            rs
+            for rs in replica_sets
+            if any(ref.uid == workload.metadata.uid for ref in rs.metadata.owner_references or [])
+            and (rs.metadata.annotations or {}).get(DEPLOYMENT_REVISION) == wanted
+        ]
+        revision = (owned[0].metadata.labels or {}).get(POD_TEMPLATE_HASH) if owned else None
+        label = POD_TEMPLATE_HASH
+    if revision is None:
+        return []
+    return [pod for pod in pods if (pod.metadata.labels or {}).get(label) == revision]
+
+
+def _rollout_state(
+    kind: str, workload: Any, pods: list[Any], replica_sets: Sequence[Any]
+) -> ComponentState:
     name = workload.metadata.name
     want = workload.spec.replicas if workload.spec.replicas is not None else 1
     status = workload.status
     ready = status.ready_replicas or 0
     updated = status.updated_replicas or 0
     current = (status.observed_generation or 0) >= (workload.metadata.generation or 0)
-    for pod in pods:
+    # Until the controller has seen the new spec, which pods will be the newest is not known.
+    for pod in _newest_revision_pods(kind, workload, pods, replica_sets) if current else []:
         problem = _pod_problem(pod)
         if problem:
             return ComponentState(kind, name, False, problem, failing_pod=pod.metadata.name)
@@ -187,10 +217,13 @@ def release_state(clients: kube.KubeClients, target: Target) -> list[ComponentSt
             clients.apps.list_namespaced_deployment(namespace, label_selector=selector).items,
         ),
     ]
+    replica_sets = clients.apps.list_namespaced_replica_set(
+        namespace, label_selector=selector
+    ).items
     for kind, items in workloads:
         for workload in items:
             pods = _pods_of(clients, namespace, workload.spec.selector.match_labels)
-            states.append(_rollout_state(kind, workload, pods))
+            states.append(_rollout_state(kind, workload, pods, replica_sets))
     return states
 
 

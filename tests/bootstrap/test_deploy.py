@@ -79,3 +79,67 @@ def test_a_pod_waiting_for_a_missing_claim_should_fail_fast() -> None:
         )
     )
     assert "airflow-dags" in (deploy._pod_problem(pod) or "")
+
+
+def deployment_pod(template_hash: str, reason: str | None) -> k8s.V1Pod:
+    pod = pod_waiting(reason, restarts=5) if reason else k8s.V1Pod(status=k8s.V1PodStatus())
+    pod.metadata = k8s.V1ObjectMeta(
+        name=f"scheduler-{template_hash}", labels={deploy.POD_TEMPLATE_HASH: template_hash}
+    )
+    return pod
+
+
+def replica_set(template_hash: str, revision: str, owner: str) -> k8s.V1ReplicaSet:
+    return k8s.V1ReplicaSet(
+        metadata=k8s.V1ObjectMeta(
+            labels={deploy.POD_TEMPLATE_HASH: template_hash},
+            annotations={deploy.DEPLOYMENT_REVISION: revision},
+            owner_references=[
+                k8s.V1OwnerReference(api_version="apps/v1", kind="Deployment", name="s", uid=owner)
+            ],
+        )
+    )
+
+
+def rolling_deployment(*, observed: int) -> k8s.V1Deployment:
+    """A Deployment at revision 2 whose spec changed at generation 2."""
+    return k8s.V1Deployment(
+        metadata=k8s.V1ObjectMeta(
+            name="scheduler",
+            uid="d1",
+            generation=2,
+            annotations={deploy.DEPLOYMENT_REVISION: "2"},
+        ),
+        spec=k8s.V1DeploymentSpec(
+            replicas=1, selector=k8s.V1LabelSelector(), template=k8s.V1PodTemplateSpec()
+        ),
+        status=k8s.V1DeploymentStatus(observed_generation=observed, replicas=2, updated_replicas=1),
+    )
+
+
+REPLICA_SETS = [
+    replica_set("old", "1", owner="d1"),
+    replica_set("new", "2", owner="d1"),
+    replica_set("other", "2", owner="d2"),
+]
+
+
+@pytest.mark.parametrize(
+    ("old_pod", "new_pod", "observed", "failing"),
+    [
+        ("CrashLoopBackOff", None, 2, None),
+        (None, "CrashLoopBackOff", 2, "scheduler-new"),
+        ("CrashLoopBackOff", "ErrImageNeverPull", 2, "scheduler-new"),
+        # The controller has not seen the new spec yet: no pod is judged.
+        (None, "CrashLoopBackOff", 1, None),
+    ],
+)
+def test_a_rollout_should_fail_fast_only_on_a_pod_of_its_newest_revision(
+    old_pod: str | None, new_pod: str | None, observed: int, failing: str | None
+) -> None:
+    pods = [deployment_pod("old", old_pod), deployment_pod("new", new_pod)]
+    state = deploy._rollout_state(
+        "Deployment", rolling_deployment(observed=observed), pods, REPLICA_SETS
+    )
+    assert state.failing_pod == failing, state
+    assert not state.ready

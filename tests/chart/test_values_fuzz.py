@@ -82,9 +82,22 @@ def names_a_given_key(message: str, values: dict[str, Any]) -> bool:
         as_set = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", dotted)
         if named(dotted) or named("/" + "/".join(path)) or named(as_set):
             return True
-        if named(".".join(path[:-1])) and f'"{path[-1]}"' in message:
+        if named(".".join(path[:-1])) and re.search(go_quoted(path[-1]), message):
             return True
     return False
+
+
+def go_quoted(text: str) -> str:
+    """A pattern for ``text`` as the chart's ``%q`` prints it: Go escapes the characters it
+    deems unprintable, by its own Unicode tables, so each may appear either way."""
+    spellings = (
+        "|".join(
+            re.escape(form)
+            for form in (char, f"\\x{ord(char):02x}", f"\\u{ord(char):04x}", f"\\U{ord(char):08x}")
+        )
+        for char in text
+    )
+    return '"' + "".join(f"(?:{alternatives})" for alternatives in spellings) + '"'
 
 
 def encodable(values: dict[str, Any]) -> bool:

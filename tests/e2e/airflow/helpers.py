@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 import shutil
 import threading
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,10 @@ def component_pods(kube: KubeClients, component: str) -> list[Any]:
         for pod in kube.core.list_namespaced_pod(
             NAMESPACE, label_selector=TARGET.selector(component)
         ).items
+        # A pod being deleted, or one that ended (evicted, or stopped with its node), is no
+        # longer one of the component's replicas.
         if pod.metadata.deletion_timestamp is None
+        and pod.status.phase not in ("Failed", "Succeeded")
     ]
 
 
@@ -85,6 +89,22 @@ def secret_data(kube: KubeClients) -> dict[str, dict[str, str]]:
     return {
         name: dict(kube.core.read_namespaced_secret(name, NAMESPACE).data) for name in KEPT_SECRETS
     }
+
+
+@contextmanager
+def switched_release(
+    helm_client: helm.Helm,
+    chart_values: dict[str, Any],
+    settings: deploy.DeploySettings,
+    built_images: dict[str, str],
+) -> Iterator[deploy.DeployResult]:
+    """The shared release upgraded to ``chart_values`` for the block, then back to the base
+    values: also when the switch itself fails half-way, so the next module finds the release
+    settled as the session fixture left it."""
+    try:
+        yield deploy.deploy(helm_client, chart_values, settings)
+    finally:
+        deploy.deploy(helm_client, base_values(built_images), settings)
 
 
 def set_variable(api: AirflowApi, key: str, value: str) -> None:

@@ -29,6 +29,7 @@ from tests.e2e.airflow.helpers import (
     instances,
     merged_dag_folder,
     run_pods_gone,
+    switched_release,
     trigger,
 )
 from tests.e2e.waiting import wait_for
@@ -97,8 +98,8 @@ def shipping(
         deploy.image_values({"airflow": amazon}),
         remote_logs(),
     )
-    yield deploy.deploy(helm_on_cluster, chart_values, settings)
-    deploy.deploy(helm_on_cluster, base_values(built_images), settings)
+    with switched_release(helm_on_cluster, chart_values, settings, built_images) as shipped:
+        yield shipped
     remove_secret(kube)
 
 

@@ -27,6 +27,7 @@ from tests.e2e.airflow.helpers import (
     finished,
     instances,
     run_pods_gone,
+    switched_release,
     trigger,
 )
 from tests.e2e.waiting import wait_for
@@ -90,10 +91,9 @@ def two_schedulers(
     kube: KubeClients,
 ) -> Iterator[None]:
     two = values.merge(base_values(built_images), {"scheduler": {"replicas": 2}})
-    upgraded = deploy.deploy(helm_on_cluster, two, settings)
-    assert all(state.ready for state in upgraded.components), upgraded.components
-    yield
-    deploy.deploy(helm_on_cluster, base_values(built_images), settings)
+    with switched_release(helm_on_cluster, two, settings, built_images) as upgraded:
+        assert all(state.ready for state in upgraded.components), upgraded.components
+        yield
 
 
 def test_two_schedulers_should_run_each_task_once_and_survive_losing_one(
