@@ -11,18 +11,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from bootstrap import cluster
+from bootstrap import cluster, filelock, paths
 from bootstrap.cluster.images import TOOLBOX_IMAGE, build_toolbox_archive
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients, clients
 
 
 @pytest.fixture(scope="session")
-def local_cluster() -> cluster.ClusterInfo:
-    try:
-        return cluster.up()
-    except AirkubeError as error:
-        pytest.fail(f"the local cluster did not come up: {error}", pytrace=False)
+def local_cluster() -> Iterator[cluster.ClusterInfo]:
+    """The cluster, held for this test run alone: two runs on one machine would upgrade and
+    uninstall the same releases under each other, so the second waits for the first."""
+    with filelock.exclusive(
+        paths.cache_dir() / "e2e" / "cluster-tier.lock",
+        waiting="another test run is using the local cluster; waiting until it ends",
+    ):
+        try:
+            info = cluster.up()
+        except AirkubeError as error:
+            pytest.fail(f"the local cluster did not come up: {error}", pytrace=False)
+        yield info
 
 
 @pytest.fixture(scope="session")

@@ -175,6 +175,9 @@ class PodObserver:
 
     kube: KubeClients
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    owners: dict[str, list[str]] = field(default_factory=dict)
+    """Per pod, each scheduler job that held it in turn (the executor's ``airflow-worker``
+    label, which adoption rewrites)."""
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def _record(self, pod: Any) -> None:
@@ -186,6 +189,10 @@ class PodObserver:
                 "env": {e.name: e.value for e in pod.spec.containers[0].env or []},
             },
         )
+        owner = (pod.metadata.labels or {}).get("airflow-worker")
+        held = self.owners.setdefault(pod.metadata.name, [])
+        if owner and (not held or held[-1] != owner):
+            held.append(owner)
 
     def _watch(self) -> None:
         listing = self.kube.core.list_namespaced_pod(NAMESPACE, label_selector=TASK_POD_LABEL)
