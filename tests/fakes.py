@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from bootstrap import deploy
 from bootstrap.errors import AirkubeError
 from bootstrap.process import Completed
 
@@ -95,10 +96,13 @@ def selects(selector: str, labels: Mapping[str, str]) -> bool:
     return True
 
 
+REVISION = "1"
+
+
 class RenderedCluster:
-    """A stand-in Kubernetes API holding the rendered workloads, all rolled out, with one running,
-    ready pod each (named ``<workload>-pod``), and the rendered Secrets; enough for the release
-    commands' lookups."""
+    """A stand-in Kubernetes API holding the rendered workloads, all rolled out at revision 1
+    (each Deployment through one ReplicaSet), with one running, ready pod each (named
+    ``<workload>-pod``), and the rendered Secrets; enough for the release commands' lookups."""
 
     def __init__(self, objects: Sequence[Mapping[str, Any]], *, namespace: str) -> None:
         self.namespace = namespace
@@ -110,13 +114,19 @@ class RenderedCluster:
             kind: [self._workload(o) for o in workloads if o["kind"] == kind]
             for kind in ("Deployment", "StatefulSet", "Job")
         }
+        self.replica_sets = [self._replica_set(d) for d in self.workloads["Deployment"]]
         self.clients = SimpleNamespace(core=self, apps=self, batch=self)
 
     @staticmethod
     def _workload(item: Mapping[str, Any]) -> Any:
         replicas = item["spec"].get("replicas", 1)
         return SimpleNamespace(
-            metadata=SimpleNamespace(name=item["metadata"]["name"], generation=1),
+            metadata=SimpleNamespace(
+                name=item["metadata"]["name"],
+                uid=f"uid-{item['metadata']['name']}",
+                generation=1,
+                annotations={deploy.DEPLOYMENT_REVISION: REVISION},
+            ),
             spec=SimpleNamespace(
                 replicas=replicas,
                 selector=SimpleNamespace(
@@ -128,12 +138,30 @@ class RenderedCluster:
                 ready_replicas=replicas,
                 updated_replicas=replicas,
                 observed_generation=1,
-                current_revision="1",
-                update_revision="1",
+                current_revision=REVISION,
+                update_revision=REVISION,
                 succeeded=1,
                 conditions=[],
             ),
         )
+
+    @staticmethod
+    def _replica_set(deployment: Any) -> Any:
+        return SimpleNamespace(
+            metadata=SimpleNamespace(
+                labels={
+                    **deployment.spec.selector.match_labels,
+                    deploy.POD_TEMPLATE_HASH: REVISION,
+                },
+                annotations={deploy.DEPLOYMENT_REVISION: REVISION},
+                owner_references=[SimpleNamespace(uid=deployment.metadata.uid)],
+            )
+        )
+
+    def list_namespaced_replica_set(self, namespace: str, *, label_selector: str = "") -> Any:
+        assert namespace == self.namespace, namespace
+        chosen = [r for r in self.replica_sets if selects(label_selector, r.metadata.labels)]
+        return SimpleNamespace(items=chosen)
 
     def _listed(self, kind: str, namespace: str, label_selector: str) -> Any:
         assert namespace == self.namespace, namespace
@@ -158,7 +186,12 @@ class RenderedCluster:
         return SimpleNamespace(
             metadata=SimpleNamespace(
                 name=f"{workload['metadata']['name']}-pod",
-                labels=dict(template["metadata"]["labels"]),
+                # Every workload is at REVISION; each kind marks its pods so.
+                labels={
+                    **template["metadata"]["labels"],
+                    deploy.POD_TEMPLATE_HASH: REVISION,
+                    "controller-revision-hash": REVISION,
+                },
                 deletion_timestamp=None,
                 creation_timestamp=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
             ),
