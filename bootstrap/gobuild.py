@@ -52,7 +52,7 @@ class GoProgram:
     ``commands`` maps each output binary name to the package that holds its ``main``.
     ``staging_version`` is set for modules that point dependencies at in-repo folders
     (Kubernetes): those are replaced by their published release. ``archive`` is set for
-    programs the module proxy does not serve.
+    programs the module proxy does not serve; ``source`` for the project's own programs.
     """
 
     name: str
@@ -64,6 +64,8 @@ class GoProgram:
     staging_version: str = ""
     cgo: bool = False
     archive: SourceArchive | None = None
+    source: Path | None = None
+    """A module of this repository, built from its folder (no download)."""
 
 
 def parse_go_version(text: str) -> tuple[int, int]:
@@ -167,8 +169,20 @@ def fingerprint(program: GoProgram, go_version: str) -> str:
     """What identifies one build: the program's pin and flags, and the Go toolchain."""
     # An unset archive is left out, so builds fingerprinted before archives existed still count.
     pin = {key: value for key, value in asdict(program).items() if value is not None}
+    if program.source is not None:
+        # The content, not the folder: every checkout of the same code shares one build.
+        pin["source"] = source_digest(program.source)
     payload = json.dumps({"program": pin, "go": go_version}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def source_digest(folder: Path) -> str:
+    """sha256 over the names and bytes of every file below ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def output_dir(bin_root: Path, program: GoProgram) -> Path:
@@ -240,7 +254,9 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
         return out
     work = build_root / f"{program.name}-{program.version}"
     env = _go_env(program)
-    if program.archive is not None:
+    if program.source is not None:
+        source = program.source
+    elif program.archive is not None:
         archive = source_archive(
             program.archive, program=program.name, sources=os.environ.get(SOURCES_ENV)
         )

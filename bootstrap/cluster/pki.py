@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from bootstrap.cluster.layout import CLUSTER_DOMAIN, NODE_NAME, ClusterLayout, ClusterNetwork
 
 _VALIDITY = datetime.timedelta(days=3650)
-_SERVER = ExtendedKeyUsageOID.SERVER_AUTH
+SERVER_USAGE = ExtendedKeyUsageOID.SERVER_AUTH
 _CLIENT = ExtendedKeyUsageOID.CLIENT_AUTH
 
 
@@ -85,7 +85,7 @@ def certificate_specs(network: ClusterNetwork) -> tuple[CertSpec, ...]:
         CertSpec(
             "apiserver",
             "kube-apiserver",
-            usages=(_SERVER,),
+            usages=(SERVER_USAGE,),
             dns_names=(*service_names, NODE_NAME),
             ip_addresses=(node_ip, "127.0.0.1", str(network.kubernetes_service_ip)),
         ),
@@ -94,7 +94,7 @@ def certificate_specs(network: ClusterNetwork) -> tuple[CertSpec, ...]:
         CertSpec(
             "etcd-server",
             "etcd",
-            usages=(_SERVER, _CLIENT),
+            usages=(SERVER_USAGE, _CLIENT),
             dns_names=("localhost",),
             ip_addresses=("127.0.0.1",),
             authority="etcd-ca",
@@ -108,7 +108,7 @@ def certificate_specs(network: ClusterNetwork) -> tuple[CertSpec, ...]:
         CertSpec(
             "kubelet-server",
             NODE_NAME,
-            usages=(_SERVER,),
+            usages=(SERVER_USAGE,),
             dns_names=(NODE_NAME, "localhost"),
             ip_addresses=(node_ip, "127.0.0.1"),
         ),
@@ -123,15 +123,15 @@ def ensure_pki(layout: ClusterLayout, network: ClusterNetwork) -> ClusterPki:
     pki.root.mkdir(parents=True, exist_ok=True)
     pki.root.chmod(0o700)
     authorities = {
-        "ca": _ensure_authority(pki.ca, "airkube-ca"),
-        "etcd-ca": _ensure_authority(pki.etcd_ca, "airkube-etcd-ca"),
+        "ca": ensure_authority(pki.ca, "airkube-ca"),
+        "etcd-ca": ensure_authority(pki.etcd_ca, "airkube-etcd-ca"),
     }
     for spec in certificate_specs(network):
         pair = pki.pair(spec.stem)
         if pair.cert.is_file() and pair.key.is_file():
             continue
         ca_cert, ca_key = authorities[spec.authority]
-        _write_leaf(pair, spec, ca_cert, ca_key)
+        issue_leaf(pair, spec, ca_cert, ca_key)
     if not pki.service_account_key.is_file():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         _write_key(pki.service_account_key, key)
@@ -164,7 +164,7 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) 
     path.chmod(0o600)
 
 
-def _ensure_authority(
+def ensure_authority(
     pair: Pair, common_name: str
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     if pair.cert.is_file() and pair.key.is_file():
@@ -216,7 +216,7 @@ def _builder(
     )
 
 
-def _write_leaf(
+def issue_leaf(
     pair: Pair, spec: CertSpec, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> None:
     key = _new_key()

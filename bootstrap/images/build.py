@@ -27,6 +27,7 @@ from bootstrap.images.context import (
 from bootstrap.images.debian import ensure_local_base, resolve_base
 from bootstrap.images.pins import (
     AIRFLOW_VERSION,
+    GIT_HTTPS_PROGRAM,
     GIT_SYNC_PROGRAM,
     GIT_SYNC_UPSTREAM_IMAGE,
     GIT_SYNC_VERSION,
@@ -237,6 +238,20 @@ def build_objectstore_image(
     )
 
 
+def build_gitserver_image(
+    options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
+) -> BuiltImage:
+    """git over HTTPS and SSH, on the local Debian base: the local cluster's git server."""
+    docker = docker or DockerClient(runner=runner)
+    started = time.monotonic()
+    binary = _go_binary(GIT_HTTPS_PROGRAM, "git-https", runner)
+    context = directory_context(paths.DOCKER_DIR / "gitserver", {})
+    context = _with_binary(context, "git-https", binary)
+    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    # The content tag already names what went in; the server has no release of its own.
+    return build_from_context("gitserver", "dev", context, base, docker, options, started)
+
+
 def build_images(
     names: Sequence[str],
     options: BuildOptions,
@@ -257,5 +272,6 @@ def build_images(
         "postgres": lambda: build_postgres_image(options, docker=docker, runner=runner),
         "git-sync": lambda: build_git_sync_image(options, docker=docker, runner=runner),
         "objectstore": lambda: build_objectstore_image(options, docker=docker, runner=runner),
+        "gitserver": lambda: build_gitserver_image(options, docker=docker, runner=runner),
     }
     return [builders[name]() for name in names]

@@ -3,6 +3,7 @@ that depends on it gets a new content tag."""
 
 from __future__ import annotations
 
+from bootstrap import paths
 from bootstrap.gobuild import GoProgram, SourceArchive
 
 AIRFLOW_VERSION = "3.3.2"
@@ -85,7 +86,17 @@ VERSITYGW_PROGRAM = GoProgram(
 )
 
 
-IMAGE_NAMES = ("airflow", "postgres", "git-sync", "objectstore")
+# The project's HTTPS front of the development git server (docker/gitserver/https).
+GIT_HTTPS_PROGRAM = GoProgram(
+    name="git-https",
+    module="airkube.local/git-https",
+    version="local",
+    commands={"git-https": "airkube.local/git-https"},
+    source=paths.DOCKER_DIR / "gitserver" / "https",
+)
+
+
+IMAGE_NAMES = ("airflow", "postgres", "git-sync", "objectstore", "gitserver")
 
 
 # What "all" builds: every deployment needs these; git-sync only the git-sync DAG mode, and
@@ -98,4 +109,5 @@ IMAGE_REPOSITORIES = {
     "postgres": "airkube/postgres",
     "git-sync": "airkube/git-sync",
     "objectstore": "airkube/objectstore",
+    "gitserver": "airkube/gitserver",
 }

@@ -35,11 +35,13 @@ Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) |
         secretKeyRef:
           name: {{ . | quote }}
           key: username
-    - name: GITSYNC_PASSWORD
-      valueFrom:
-        secretKeyRef:
-          name: {{ . | quote }}
-          key: password
+    {{- /* Read from the mounted Secret on every fetch: a rotated token needs no restart. */}}
+    - name: GITSYNC_PASSWORD_FILE
+      value: {{ printf "%s/password" $paths.gitSyncSecrets | quote }}
+    {{- end }}
+    {{- with $g.caBundle.name }}
+    - name: GIT_SSL_CAINFO
+      value: {{ printf "%s/%s" $paths.gitSyncCa $g.caBundle.key | quote }}
     {{- end }}
     {{- if $g.sshKeySecret }}
     - name: GITSYNC_SSH_KEY_FILE
@@ -52,18 +54,28 @@ Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) |
   resources:
     {{- toYaml $g.resources | nindent 4 }}
   securityContext:
-    {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 4 }}
+    {{- /* The git-sync image's own user: ssh insists that the running UID has a passwd entry,
+    which the Airflow UID has not there. The files it writes are world-readable. */}}
+    {{- $identity := dict "runAsUser" $paths.gitSyncUid "runAsGroup" $paths.gitSyncUid }}
+    {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false "override" $identity) | nindent 4 }}
   volumeMounts:
     - name: dags
       mountPath: {{ $paths.gitSyncRoot }}
     - name: git-tmp
       mountPath: /tmp
-    {{- if $g.sshKeySecret }}
-    - name: git-ssh-key
+    {{- if or $g.sshKeySecret $g.credentialsSecret }}
+    - name: git-secret
       mountPath: {{ $paths.gitSyncSecrets }}
       readOnly: true
+    {{- end }}
+    {{- if $g.sshKeySecret }}
     - name: config
       mountPath: {{ $paths.configDir }}
+      readOnly: true
+    {{- end }}
+    {{- if $g.caBundle.name }}
+    - name: git-ca
+      mountPath: {{ $paths.gitSyncCa }}
       readOnly: true
     {{- end }}
 {{- end -}}

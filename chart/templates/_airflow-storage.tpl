@@ -60,11 +60,26 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
   emptyDir: {}
 - name: git-tmp
   emptyDir: {}
-{{- with $v.dags.gitSync.sshKeySecret }}
-- name: git-ssh-key
+{{- with (or $v.dags.gitSync.sshKeySecret $v.dags.gitSync.credentialsSecret) }}
+- name: git-secret
   secret:
     secretName: {{ . | quote }}
     defaultMode: 0440
+{{- end }}
+{{- with $v.dags.gitSync.caBundle }}
+{{- if .name }}
+- name: git-ca
+  {{- if eq .kind "Secret" }}
+  secret:
+    secretName: {{ .name | quote }}
+  {{- else }}
+  configMap:
+    name: {{ .name | quote }}
+  {{- end }}
+    items:
+      - key: {{ .key | quote }}
+        path: {{ .key | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

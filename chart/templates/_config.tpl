@@ -17,6 +17,8 @@ simplePasswordsFile: /opt/airflow/auth/simple_auth_manager_passwords.json
 gitSyncRoot: /git
 gitSyncLink: repo
 gitSyncSecrets: /etc/git-secret
+gitSyncCa: /etc/git-ca
+gitSyncUid: 65533
 {{- end -}}
 
 {{/*

@@ -145,9 +145,49 @@ class TestGitSyncMode:
         objects = render(
             {"dags": {"mode": "gitSync", "gitSync": {**GIT, "credentialsSecret": "git-creds"}}}
         )
-        env = self.env(pod_template(objects)["spec"]["initContainers"][0])
+        worker = pod_template(objects)["spec"]
+        env = self.env(worker["initContainers"][0])
         assert env["GITSYNC_USERNAME"] == {"secretKeyRef": {"name": "git-creds", "key": "username"}}
-        assert env["GITSYNC_PASSWORD"] == {"secretKeyRef": {"name": "git-creds", "key": "password"}}
+        # A file, read on each fetch: a rotated token reaches git-sync without a restart.
+        assert "GITSYNC_PASSWORD" not in env
+        assert env["GITSYNC_PASSWORD_FILE"] == "/etc/git-secret/password"
+        assert (
+            jmespath.search("volumes[?name=='git-secret'] | [0].secret.secretName", worker)
+            == "git-creds"
+        )
+
+    @pytest.mark.parametrize("kind", ["ConfigMap", "Secret"])
+    def test_a_private_ca_should_be_trusted_from_its_bundle(
+        self, render: Render, kind: str
+    ) -> None:
+        bundle = {"kind": kind, "name": "corp-ca", "key": "bundle.pem"}
+        objects = render({"dags": {"mode": "gitSync", "gitSync": {**GIT, "caBundle": bundle}}})
+        for spec in (
+            pod_template(objects)["spec"],
+            by_kind_name(objects, "Deployment", "airflow-dag-processor")["spec"]["template"][
+                "spec"
+            ],
+        ):
+            syncing = [
+                c
+                for c in spec["initContainers"] + spec["containers"]
+                if c["name"] in ("git-sync", "git-sync-init")
+            ]
+            assert syncing
+            for container in syncing:
+                assert self.env(container)["GIT_SSL_CAINFO"] == "/etc/git-ca/bundle.pem"
+            (volume,) = [v for v in spec["volumes"] if v["name"] == "git-ca"]
+            source = volume["secret" if kind == "Secret" else "configMap"]
+            assert source.get("secretName", source.get("name")) == "corp-ca"
+            assert source["items"] == [{"key": "bundle.pem", "path": "bundle.pem"}]
+
+    def test_git_sync_should_run_as_the_user_its_image_knows(self, render: Render) -> None:
+        """ssh refuses to start for a UID without a passwd entry: git-sync runs as its image's
+        user (65533), not as Airflow's."""
+        worker = pod_template(render(MODES["gitSync"]))["spec"]
+        context = worker["initContainers"][0]["securityContext"]
+        assert (context["runAsUser"], context["runAsGroup"]) == (65533, 65533)
+        assert worker["containers"][0].get("securityContext", {}).get("runAsUser") != 65533
 
     def test_ssh_should_use_the_key_secret_and_known_hosts(self, render: Render) -> None:
         known = "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly"
@@ -169,7 +209,7 @@ class TestGitSyncMode:
         assert env["GITSYNC_SSH_KEY_FILE"] == "/etc/git-secret/ssh-key"
         assert env["GITSYNC_SSH_KNOWN_HOSTS_FILE"] == "/opt/airflow/config/known_hosts"
         assert (
-            jmespath.search("volumes[?name=='git-ssh-key'] | [0].secret.secretName", worker)
+            jmespath.search("volumes[?name=='git-secret'] | [0].secret.secretName", worker)
             == "git-ssh"
         )
         config = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]

@@ -1,0 +1,197 @@
+"""A git server on the local cluster, where the git DAG modes really fetch from.
+
+The server (``airkube image build --image gitserver``, chart ``dev/gitserver``) keeps bare
+repositories and serves them over HTTPS (basic auth; a certificate from a CA made here) and SSH
+(key auth; a host key made here). Its keys are made once and kept in the cache, so the CA
+bundle and known_hosts a release was given stay valid when the server is installed again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from bootstrap import devcharts, git, helm, kube, paths, portforward
+from bootstrap.cluster.layout import CLUSTER_DOMAIN
+from bootstrap.cluster.pki import SERVER_USAGE, CertSpec, Pair, ensure_authority, issue_leaf
+
+USERNAME = "airkube"
+HTTPS_PORT = 8443
+
+
+def _write_ssh_key(private: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    private.chmod(0o600)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    private.with_suffix(".pub").write_bytes(public + b"\n")
+
+
+@dataclass(frozen=True)
+class GitServerKeys:
+    """The server's and its client's secrets, as files in ``folder``."""
+
+    folder: Path
+
+    @property
+    def authority(self) -> Pair:
+        return Pair(self.folder / "ca.crt", self.folder / "ca.key")
+
+    @property
+    def tls(self) -> Pair:
+        return Pair(self.folder / "tls.crt", self.folder / "tls.key")
+
+    @property
+    def host_key(self) -> Path:
+        return self.folder / "host_key"
+
+    @property
+    def client_key(self) -> Path:
+        """The private key a release (and ``airkube``) logs in with over SSH."""
+        return self.folder / "client_key"
+
+    @property
+    def password_file(self) -> Path:
+        return self.folder / "password"
+
+    def public(self, key: Path) -> str:
+        return key.with_suffix(".pub").read_text().strip()
+
+    @property
+    def password(self) -> str:
+        return self.password_file.read_text().strip()
+
+
+def ensure_keys(folder: Path, host_names: Sequence[str]) -> GitServerKeys:
+    """Make whatever key is missing in ``folder``; keep the ones there."""
+    keys = GitServerKeys(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    ca_cert, ca_key = ensure_authority(keys.authority, "airkube-git-ca")
+    if not keys.tls.cert.is_file():
+        # Pods use the service's names; airkube itself reaches the server through a
+        # port-forward on the loopback address.
+        spec = CertSpec(
+            stem="tls",
+            common_name=host_names[0],
+            usages=(SERVER_USAGE,),
+            dns_names=(*host_names, "localhost"),
+            ip_addresses=("127.0.0.1",),
+        )
+        issue_leaf(keys.tls, spec, ca_cert, ca_key)
+    for key in (keys.host_key, keys.client_key):
+        if not key.is_file():
+            _write_ssh_key(key)
+    if not keys.password_file.is_file():
+        keys.password_file.write_text(secrets.token_urlsafe(18) + "\n")
+        keys.password_file.chmod(0o600)
+    return keys
+
+
+@dataclass(frozen=True)
+class GitServer:
+    """A running server: its name in the cluster and its keys."""
+
+    release: str
+    namespace: str
+    keys: GitServerKeys
+
+    @property
+    def host(self) -> str:
+        return f"{self.release}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
+
+    def https_url(self, repository: str) -> str:
+        return f"https://{self.host}/{repository}.git"
+
+    def ssh_url(self, repository: str) -> str:
+        return f"git@{self.host}:{repository}.git"
+
+    @property
+    def known_hosts(self) -> str:
+        """The known_hosts line of the server, for host-key checking."""
+        return f"{self.host} {self.keys.public(self.keys.host_key)}"
+
+    @property
+    def ca_bundle(self) -> str:
+        return self.keys.authority.cert.read_text()
+
+    def publish(
+        self,
+        folder: Path,
+        repository: str,
+        *,
+        kubeconfig: Path | None = None,
+        message: str = "Publish DAGs",
+    ) -> str:
+        """Push ``folder`` as the newest commit of the repository (through a port-forward);
+        the commit id."""
+        clients = kube.clients(kubeconfig)
+        (pod,) = clients.core.list_namespaced_pod(
+            self.namespace, label_selector=f"app.kubernetes.io/instance={self.release}"
+        ).items
+        with portforward.forward(
+            clients.core, namespace=self.namespace, pod=pod.metadata.name, port=HTTPS_PORT
+        ) as forwarded:
+            address = forwarded.removeprefix("http://")
+            remote = git.Remote(
+                url=f"https://{address}/{repository}.git",
+                username=USERNAME,
+                password=self.keys.password,
+                ca_bundle=self.keys.authority.cert,
+            )
+            work = paths.cache_dir() / "gitserver" / "work" / f"{self.release}-{repository}"
+            return git.publish(folder, remote, work=work, message=message)
+
+
+def install(
+    client: helm.Helm,
+    image: str,
+    *,
+    namespace: str = "airkube-git",
+    release: str = "gitserver",
+    repositories: Sequence[str] = ("dags",),
+    kubeconfig: Path | None = None,
+    timeout: datetime.timedelta = datetime.timedelta(minutes=5),
+) -> GitServer:
+    """Install (or upgrade) the server and wait until it answers."""
+    names = [f"{release}.{namespace}.svc.{CLUSTER_DOMAIN}", f"{release}.{namespace}.svc"]
+    keys = ensure_keys(paths.cache_dir() / "gitserver" / f"{namespace}-{release}", names)
+    repository, _, tag = image.rpartition(":")
+    devcharts.install(
+        client,
+        "gitserver",
+        {
+            "image": {"repository": repository, "tag": tag},
+            "repositories": list(repositories),
+            "https": {
+                "username": USERNAME,
+                "password": keys.password,
+                "certificate": keys.tls.cert.read_text(),
+                "key": keys.tls.key.read_text(),
+            },
+            "ssh": {
+                "hostKey": keys.host_key.read_text(),
+                "authorizedKeys": keys.public(keys.client_key) + "\n",
+            },
+            "persistence": {"enabled": True},
+        },
+        release=release,
+        namespace=namespace,
+        kubeconfig=kubeconfig,
+        timeout=timeout,
+    )
+    return GitServer(release=release, namespace=namespace, keys=keys)

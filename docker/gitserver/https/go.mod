@@ -1,0 +1,3 @@
+module airkube.local/git-https
+
+go 1.26
