@@ -80,8 +80,9 @@ def _image_option(parser: argparse.ArgumentParser) -> None:
         action="append",
         choices=[*images.IMAGE_NAMES, "all"],
         metavar="NAME",
-        help="airflow, postgres, git-sync or objectstore (the local cluster's S3 store for "
-        "remote task logs); repeat for several; 'all' is airflow and postgres (default: airflow)",
+        help="airflow, postgres, git-sync, objectstore (the local cluster's S3 store for remote "
+        "task logs) or gitserver (its git server for the git DAG modes); repeat for several; "
+        "'all' is airflow and postgres (default: airflow)",
     )
 
 
@@ -110,9 +111,10 @@ Base image of the Airflow image:
   --base-image REF     any Debian {images.DEBIAN_SUITE} based image, present or pullable;
                        no fallback
   --local-base         the locally made Debian base, without trying a registry
-The Postgres, git-sync and objectstore images always build on the locally made Debian base.
-git-sync is built from its release source archive (found in $AIRKUBE_SOURCES) and the object
-store (the Versity S3 Gateway) from its Go module; 'all' leaves both out.
+The Postgres, git-sync, objectstore and gitserver images always build on the locally made
+Debian base. git-sync is built from its release source archive (found in $AIRKUBE_SOURCES), the
+object store (the Versity S3 Gateway) from its Go module and the git server's HTTPS front from
+this repository; 'all' leaves these three out.
 
 CA certificates: the build trusts the CAs added to this host's trust store
 ({images.HOST_CA_DIR}/*.crt) plus every --ca-cert, before any pip or uv call, so builds

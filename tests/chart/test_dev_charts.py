@@ -1,14 +1,15 @@
 """The services the local cluster runs beside Airflow for tests (``dev/``): their charts render
-valid, hardened objects that keep passwords and keys in Secrets, and the object store's
-connection is one Airflow reads."""
+valid, hardened objects that keep passwords and keys in Secrets, the object store's connection
+is one Airflow reads, and the git server's keys are made once."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from bootstrap import devcharts, helm, kubeconform, objectstore
+from bootstrap import devcharts, gitserver, helm, kubeconform, objectstore
 from bootstrap.errors import AirkubeError
 from tests.conftest import DEFAULT_KUBE_VERSION
 
@@ -79,3 +80,54 @@ def test_the_postgres_chart_should_render_a_hardened_server_with_its_password_in
     pod = objects["Deployment"]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsUser"] == 999
     assert "not-in-the-pod-spec" not in json.dumps(objects["Deployment"])
+
+
+def test_the_git_server_chart_should_render_a_hardened_server_with_its_keys_in_a_secret(
+    helm_client: helm.Helm, validator: kubeconform.Kubeconform, tmp_path: Path
+) -> None:
+    keys = gitserver.ensure_keys(tmp_path, ["gitserver.git.svc.cluster.local"])
+    chart_values = {
+        "image": {"repository": "airkube/gitserver", "tag": "dev-abc"},
+        "https": {
+            "username": gitserver.USERNAME,
+            "password": keys.password,
+            "certificate": keys.tls.cert.read_text(),
+            "key": keys.tls.key.read_text(),
+        },
+        "ssh": {
+            "hostKey": keys.host_key.read_text(),
+            "authorizedKeys": keys.public(keys.client_key),
+        },
+    }
+    manifest = helm_client.template(
+        devcharts.chart("gitserver"), chart_values, release="gitserver", namespace="git"
+    )
+    assert validator.findings(manifest, kube_version=DEFAULT_KUBE_VERSION) == []
+    objects = {item["kind"]: item for item in helm.parse_documents(manifest)}
+    assert set(objects) == {"Secret", "Service", "Deployment", "PersistentVolumeClaim"}
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    for secret in (keys.password, keys.tls.key.read_text(), keys.host_key.read_text()):
+        assert secret.strip() not in json.dumps(objects["Deployment"])
+    ports = {port["name"]: port["port"] for port in objects["Service"]["spec"]["ports"]}
+    assert ports == {"ssh": 22, "https": 443}
+
+
+def test_git_server_keys_should_be_made_once_and_name_the_host(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    host = "gitserver.git.svc.cluster.local"
+    first = gitserver.ensure_keys(tmp_path, [host])
+    made = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    gitserver.ensure_keys(tmp_path, [host])
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == made
+    certificate = x509.load_pem_x509_certificate(first.tls.cert.read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {host, "localhost"} <= set(names.get_values_for_type(x509.DNSName))
+    assert first.public(first.host_key).startswith("ssh-ed25519 ")
+    assert oct(first.client_key.stat().st_mode & 0o777) == "0o600"
+    server = gitserver.GitServer(release="gitserver", namespace="git", keys=first)
+    assert server.known_hosts == f"{host} {first.public(first.host_key)}"
+    assert server.ssh_url("dags") == f"git@{host}:dags.git"
