@@ -28,6 +28,10 @@ Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra
   value: {{ $paths.home | quote }}
 - name: AIRFLOW_CONFIG
   value: {{ $paths.configFile | quote }}
+{{- /* Also in airflow.cfg, but an image may set this variable (the airkube image does, to run on
+its own), and the environment outranks the file: the DAG mode's folder must win. */}}
+- name: AIRFLOW__CORE__DAGS_FOLDER
+  value: {{ include "airkube.config.dagsFolder" $ctx | quote }}
 {{- if .secrets }}
 {{- $db := include "airkube.secrets.database" $ctx | fromYaml }}
 {{- if $db.connectionSecret }}

@@ -226,3 +226,29 @@ def test_every_mode_should_satisfy_airflows_pod_template_rules(render: Render, m
     for spec in template["spec"]["containers"]:
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert probe not in spec, f"task pods must not carry a {probe}"
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_airflow_container_should_be_told_the_modes_dag_folder(
+    render: Render, mode: str
+) -> None:
+    """An image may set AIRFLOW__CORE__DAGS_FOLDER itself (airkube's does), and the environment
+    outranks airflow.cfg: the chart sets it to the mode's folder wherever Airflow runs."""
+    objects = render(MODES[mode])
+    cfg = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]["airflow.cfg"]
+    (folder,) = [
+        line.split("=", 1)[1].strip() for line in cfg.splitlines() if line.startswith("dags_folder")
+    ]
+    specs = [pod_template(objects)["spec"]] + [
+        o["spec"]["template"]["spec"] for o in objects if o["kind"] in ("Deployment", "Job")
+    ]
+    airflow = [
+        c
+        for spec in specs
+        for c in spec.get("initContainers", []) + spec["containers"]
+        if any(e["name"] == "AIRFLOW_HOME" for e in c.get("env", []))
+    ]
+    assert airflow
+    for container in airflow:
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["AIRFLOW__CORE__DAGS_FOLDER"] == folder, container["name"]

@@ -85,8 +85,8 @@ def test_every_knob_should_reach_the_task_pod(render: Render) -> None:
 def test_task_pods_should_get_no_database_or_keys(render: Render) -> None:
     base = pod_template(render())["spec"]["containers"][0]
     names = {e["name"] for e in base["env"]}
-    assert names == {"AIRFLOW_HOME", "AIRFLOW_CONFIG"}, (
-        f"task pods should only get the config location: {names}"
+    assert names == {"AIRFLOW_HOME", "AIRFLOW_CONFIG", "AIRFLOW__CORE__DAGS_FOLDER"}, (
+        f"task pods should only get the config and DAG locations: {names}"
     )
 
 
