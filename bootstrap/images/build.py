@@ -206,50 +206,68 @@ def ensure_git_sync_binary(*, runner: Runner = run) -> Path:
         ) from error
 
 
+def _go_service_image(
+    name: str,
+    version: str,
+    binary: Callable[[], Path],
+    options: BuildOptions,
+    docker: DockerClient | None,
+    runner: Runner,
+    build_args: dict[str, str] | None = None,
+) -> BuiltImage:
+    """The folder ``docker/<name>`` with one Go binary added, on the local Debian base."""
+    docker = docker or DockerClient(runner=runner)
+    started = time.monotonic()
+    program = binary()
+    context = directory_context(paths.DOCKER_DIR / name, build_args or {})
+    context = _with_binary(context, program.name, program)
+    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
+    return build_from_context(name, version, context, base, docker, options, started)
+
+
 def build_git_sync_image(
     options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
 ) -> BuiltImage:
     """Upstream git-sync with git and ssh, on the local Debian base."""
-    docker = docker or DockerClient(runner=runner)
-    started = time.monotonic()
-    binary = ensure_git_sync_binary(runner=runner)
-    context = directory_context(
-        paths.DOCKER_DIR / "git-sync", {"GIT_SYNC_VERSION": GIT_SYNC_VERSION}
+    return _go_service_image(
+        "git-sync",
+        GIT_SYNC_VERSION,
+        lambda: ensure_git_sync_binary(runner=runner),
+        options,
+        docker,
+        runner,
+        {"GIT_SYNC_VERSION": GIT_SYNC_VERSION},
     )
-    context = _with_binary(context, "git-sync", binary)
-    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
-    return build_from_context("git-sync", GIT_SYNC_VERSION, context, base, docker, options, started)
 
 
 def build_objectstore_image(
     options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
 ) -> BuiltImage:
     """The Versity S3 Gateway over a folder, on the local Debian base: S3 for the local cluster."""
-    docker = docker or DockerClient(runner=runner)
-    started = time.monotonic()
-    binary = _go_binary(VERSITYGW_PROGRAM, "versitygw", runner)
-    context = directory_context(
-        paths.DOCKER_DIR / "objectstore", {"VERSITYGW_VERSION": VERSITYGW_VERSION}
-    )
-    context = _with_binary(context, "versitygw", binary)
-    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
-    return build_from_context(
-        "objectstore", VERSITYGW_VERSION, context, base, docker, options, started
+    return _go_service_image(
+        "objectstore",
+        VERSITYGW_VERSION,
+        lambda: _go_binary(VERSITYGW_PROGRAM, "versitygw", runner),
+        options,
+        docker,
+        runner,
+        {"VERSITYGW_VERSION": VERSITYGW_VERSION},
     )
 
 
 def build_gitserver_image(
     options: BuildOptions, *, docker: DockerClient | None = None, runner: Runner = run
 ) -> BuiltImage:
-    """git over HTTPS and SSH, on the local Debian base: the local cluster's git server."""
-    docker = docker or DockerClient(runner=runner)
-    started = time.monotonic()
-    binary = _go_binary(GIT_HTTPS_PROGRAM, "git-https", runner)
-    context = directory_context(paths.DOCKER_DIR / "gitserver", {})
-    context = _with_binary(context, "git-https", binary)
-    base = ensure_local_base(docker=docker, runner=runner, mirror=options.apt_mirror)
-    # The content tag already names what went in; the server has no release of its own.
-    return build_from_context("gitserver", "dev", context, base, docker, options, started)
+    """git over HTTPS and SSH, on the local Debian base: the local cluster's git server. The
+    content tag names what went in; the server has no release of its own."""
+    return _go_service_image(
+        "gitserver",
+        "dev",
+        lambda: _go_binary(GIT_HTTPS_PROGRAM, "git-https", runner),
+        options,
+        docker,
+        runner,
+    )
 
 
 def build_images(
