@@ -30,7 +30,9 @@ HOPELESS = {
 }
 # Reasons that may clear up, judged hopeless after a few restarts or pull attempts.
 STUCK_AFTER_RETRIES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"}
-RETRIES_BEFORE_GIVING_UP = 3
+# Restarts before a crash loop counts as hopeless, by container ("" for any other). A clone
+# refused once (credentials, host key, certificate) is refused again: one retry is enough.
+RETRIES_BEFORE_GIVING_UP = {"": 3, "git-sync-init": 1}
 # How a Deployment and its ReplicaSets name a revision, and how a ReplicaSet marks its pods.
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"
@@ -116,10 +118,8 @@ def _pod_problem(pod: Any) -> str | None:
             continue
         if waiting.reason in HOPELESS:
             return f"{status.name}: {waiting.reason}: {waiting.message or ''}".strip()
-        if (
-            waiting.reason in STUCK_AFTER_RETRIES
-            and status.restart_count >= RETRIES_BEFORE_GIVING_UP
-        ):
+        retries = RETRIES_BEFORE_GIVING_UP.get(status.name, RETRIES_BEFORE_GIVING_UP[""])
+        if waiting.reason in STUCK_AFTER_RETRIES and status.restart_count >= retries:
             return f"{status.name}: {waiting.reason} after {status.restart_count} restarts"
         if waiting.reason in ("ImagePullBackOff", "ErrImagePull") and "not found" in (
             waiting.message or ""
@@ -241,16 +241,27 @@ def diagnostics(
     containers = [c.name for c in (pod.spec.init_containers or [])] + [
         c.name for c in pod.spec.containers
     ]
+    statuses = (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
+    # A container that was restarted says why in its last run's log: the current run may be
+    # waiting to start, or just started and not yet at the point where it failed.
+    restarted = {s.name for s in statuses if s.restart_count}
     for container in containers:
-        try:
-            text = clients.core.read_namespaced_pod_log(
-                pod_name, namespace, container=container, tail_lines=lines
-            )
-        except Exception as error:  # no log yet (never started): say so and go on
-            text = f"(no log: {getattr(error, 'reason', error)})"
-        if text.strip():
-            out.append(f"  --- {container} (last {lines} lines)")
-            out += [f"  {line}" for line in text.rstrip().splitlines()]
+        runs = [("previous run, ", True), ("", False)] if container in restarted else [("", False)]
+        for label, previous in runs:
+            try:
+                text = kube.pod_log(
+                    clients.core,
+                    namespace,
+                    pod_name,
+                    container=container,
+                    tail_lines=lines,
+                    previous=previous,
+                )
+            except Exception as error:  # no log yet (never started): say so and go on
+                text = f"(no log: {getattr(error, 'reason', error)})"
+            if text.strip():
+                out.append(f"  --- {container} ({label}last {lines} lines)")
+                out += [f"  {line}" for line in text.rstrip().splitlines()]
     return "\n".join(out)
 
 
@@ -328,6 +339,23 @@ def wait_for_released_claims(
         time.sleep(2)
 
 
+def git_sync_hint(chart_values: Mapping[str, Any]) -> str:
+    """What to check when git-sync cannot fetch the DAG repository: the Secret it used."""
+    sync = chart_values["dags"]["gitSync"]
+    fetching = f"git-sync cannot fetch {sync['repo']} (its error is above)"
+    if sync.get("sshKeySecret"):
+        return (
+            f"{fetching}: check the private key under ssh-key in Secret {sync['sshKeySecret']} "
+            "and that dags.gitSync.knownHosts holds the server's host key (ssh-keyscan HOST)"
+        )
+    if sync.get("credentialsSecret"):
+        return (
+            f"{fetching}: check username and password in Secret {sync['credentialsSecret']}, and "
+            "dags.gitSync.caBundle when the server's certificate comes from a private CA"
+        )
+    return f"{fetching}: check dags.gitSync.repo and dags.gitSync.ref"
+
+
 def deploy(
     client: helm.Helm,
     chart_values: Mapping[str, Any],
@@ -353,7 +381,12 @@ def deploy(
         kubeconfig=target.kubeconfig,
     )
     remaining = settings.timeout - datetime.timedelta(seconds=time.monotonic() - started)
-    states = wait_until_ready(clients, target, timeout=remaining, on_change=on_change)
+    try:
+        states = wait_until_ready(clients, target, timeout=remaining, on_change=on_change)
+    except DeployFailed as failure:
+        if "git-sync-init:" not in failure.args[0]:
+            raise
+        raise DeployFailed(failure.args[0], hint=git_sync_hint(planned.values)) from failure
     return DeployResult(release=release, components=states, seconds=time.monotonic() - started)
 
 

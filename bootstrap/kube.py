@@ -11,8 +11,10 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream
 
@@ -89,6 +91,60 @@ def stream_api(core: client.CoreV1Api) -> client.CoreV1Api:
     duration of the call; on a shared client that swap would hijack other threads' requests.
     """
     return client.CoreV1Api(client.ApiClient(core.api_client.configuration))
+
+
+def pod_log(
+    core: client.CoreV1Api,
+    namespace: str,
+    pod: str,
+    *,
+    container: str | None = None,
+    tail_lines: int | None = None,
+    previous: bool = False,
+) -> str:
+    """A container's log as text. Read raw: the generated client would turn it into the repr of
+    its bytes (``b'...\\n'``), escapes and all."""
+    options: dict[str, Any] = {"container": container, "previous": previous}
+    if tail_lines is not None:
+        options["tail_lines"] = tail_lines
+    response = core.read_namespaced_pod_log(pod, namespace, _preload_content=False, **options)
+    return str(response.data.decode(errors="replace"))
+
+
+def ensure_namespace(core: client.CoreV1Api, name: str) -> None:
+    """Create the namespace unless it exists."""
+    try:
+        core.create_namespace({"metadata": {"name": name}})
+    except ApiException as error:
+        if error.status != 409:
+            raise
+
+
+def put_secret(core: client.CoreV1Api, namespace: str, name: str, data: dict[str, str]) -> None:
+    """Create or replace an Opaque Secret holding ``data`` (plain text values)."""
+    body = {"metadata": {"name": name, "namespace": namespace}, "stringData": data}
+    _create_or_replace(
+        core.create_namespaced_secret, core.replace_namespaced_secret, namespace, name, body
+    )
+
+
+def put_config_map(core: client.CoreV1Api, namespace: str, name: str, data: dict[str, str]) -> None:
+    """Create or replace a ConfigMap holding ``data``."""
+    body = {"metadata": {"name": name, "namespace": namespace}, "data": data}
+    _create_or_replace(
+        core.create_namespaced_config_map, core.replace_namespaced_config_map, namespace, name, body
+    )
+
+
+def _create_or_replace(
+    create: Any, replace: Any, namespace: str, name: str, body: dict[str, Any]
+) -> None:
+    try:
+        create(namespace, body)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        replace(name, namespace, body)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bootstrap import kube
 from bootstrap.airflow_api import quote
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release
@@ -27,10 +28,12 @@ def component_log(release: Release, component: str, *, tail: int) -> str:
     pod = pods[-1]
     names = [c.name for c in pod.spec.containers]
     container = component if component in names else names[0]
-    return str(
-        release.clients.core.read_namespaced_pod_log(
-            pod.metadata.name, release.namespace, container=container, tail_lines=tail
-        )
+    return kube.pod_log(
+        release.clients.core,
+        release.namespace,
+        pod.metadata.name,
+        container=container,
+        tail_lines=tail,
     )
 
 

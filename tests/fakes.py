@@ -213,9 +213,17 @@ class RenderedCluster:
         return SimpleNamespace(items=chosen)
 
     def read_namespaced_pod_log(
-        self, name: str, namespace: str, *, container: str, tail_lines: int
-    ) -> str:
-        return f"log of {name}/{container}"
+        self,
+        name: str,
+        namespace: str,
+        *,
+        container: str,
+        tail_lines: int,
+        previous: bool = False,
+        _preload_content: bool = True,
+    ) -> Any:
+        text = f"{'previous ' if previous else ''}log of {name}/{container}"
+        return text if _preload_content else SimpleNamespace(data=text.encode())
 
     def read_namespaced_secret(self, name: str, namespace: str) -> Any:
         return SimpleNamespace(data=dict(self.secrets[name].get("data") or {}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kubernetes.client import models as k8s
+from kubernetes.client.exceptions import ApiException
 
 from bootstrap import deploy
 from bootstrap.errors import AirkubeError
@@ -143,3 +144,73 @@ def test_a_rollout_should_fail_fast_only_on_a_pod_of_its_newest_revision(
     )
     assert state.failing_pod == failing, state
     assert not state.ready
+
+
+def test_a_refused_clone_should_fail_fast_after_one_retry() -> None:
+    pod = pod_waiting("CrashLoopBackOff", restarts=1)
+    assert deploy._pod_problem(pod) is None
+    pod.status.container_statuses[0].name = "git-sync-init"
+    assert "git-sync-init: CrashLoopBackOff" in (deploy._pod_problem(pod) or "")
+
+
+@pytest.mark.parametrize(
+    ("sync", "named"),
+    [
+        ({"sshKeySecret": "git-ssh", "credentialsSecret": ""}, ["git-ssh", "knownHosts"]),
+        ({"sshKeySecret": "", "credentialsSecret": "git-login"}, ["git-login", "caBundle"]),
+        ({"sshKeySecret": "", "credentialsSecret": ""}, ["dags.gitSync.repo"]),
+    ],
+)
+def test_the_git_sync_hint_should_name_the_secret_in_use(
+    sync: dict[str, str], named: list[str]
+) -> None:
+    hint = deploy.git_sync_hint({"dags": {"gitSync": {"repo": "https://git/d.git", **sync}}})
+    assert "https://git/d.git" in hint
+    assert all(word in hint for word in named), hint
+
+
+class OnePodCore:
+    """A core API holding one pod whose init container ran twice and now runs again."""
+
+    def __init__(self) -> None:
+        self.pod = k8s.V1Pod(
+            metadata=k8s.V1ObjectMeta(name="dp"),
+            spec=k8s.V1PodSpec(
+                init_containers=[k8s.V1Container(name="clone")],
+                containers=[k8s.V1Container(name="main")],
+            ),
+            status=k8s.V1PodStatus(
+                init_container_statuses=[
+                    k8s.V1ContainerStatus(
+                        name="clone",
+                        image="i",
+                        image_id="",
+                        ready=False,
+                        restart_count=2,
+                        state=k8s.V1ContainerState(running=k8s.V1ContainerStateRunning()),
+                    )
+                ]
+            ),
+        )
+
+    def list_namespaced_event(self, namespace: str, *, field_selector: str) -> k8s.CoreV1EventList:
+        return k8s.CoreV1EventList(items=[])
+
+    def read_namespaced_pod(self, name: str, namespace: str) -> k8s.V1Pod:
+        return self.pod
+
+    def read_namespaced_pod_log(
+        self, name: str, namespace: str, *, _preload_content: bool, **options: object
+    ) -> object:
+        if options["container"] == "main":
+            raise ApiException(status=400, reason="Bad Request")
+        text = "fatal: Authentication failed\n" if options["previous"] else "starting up\n"
+        return type("Response", (), {"data": text.encode()})()
+
+
+def test_a_restarted_container_should_show_why_its_last_run_failed() -> None:
+    clients = type("Clients", (), {"core": OnePodCore()})()
+    text = deploy.diagnostics(clients, "ns", "dp")
+    assert "--- clone (previous run, last 20 lines)\n  fatal: Authentication failed" in text
+    assert "--- clone (last 20 lines)\n  starting up" in text
+    assert "--- main (last 20 lines)\n  (no log: Bad Request)" in text

@@ -19,7 +19,7 @@ from bootstrap import cluster
 from bootstrap.cluster.layout import ClusterLayout
 from bootstrap.cluster.network import containment_rules
 from bootstrap.cluster.versions import KUBERNETES
-from bootstrap.kube import KubeClients, clients
+from bootstrap.kube import KubeClients, clients, pod_log
 from tests.e2e.waiting import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -44,19 +44,13 @@ def pod(name: str, image: str, script: str, **spec: Any) -> dict[str, Any]:
     }
 
 
-def pod_logs(kube: KubeClients, namespace: str, name: str) -> str:
-    """The pod's log as text (the generated client would hand back a bytes repr)."""
-    response = kube.core.read_namespaced_pod_log(name, namespace, _preload_content=False)
-    return response.data.decode()
-
-
 def wait_phase(
     kube: KubeClients, namespace: str, name: str, phases: set[str], timeout: float = 120
 ) -> str:
     def probe() -> str | None:
         phase = kube.core.read_namespaced_pod(name, namespace).status.phase
         if phase == "Failed" and "Failed" not in phases:
-            logs = pod_logs(kube, namespace, name)
+            logs = pod_log(kube.core, namespace, name)
             pytest.fail(f"pod {namespace}/{name} failed; logs:\n{logs}")
         return phase if phase in phases else None
 
@@ -69,7 +63,7 @@ def run_to_completion(kube: KubeClients, namespace: str, body: dict[str, Any]) -
     kube.core.create_namespaced_pod(namespace, body)
     name = body["metadata"]["name"]
     wait_phase(kube, namespace, name, {"Succeeded"})
-    return pod_logs(kube, namespace, name)
+    return pod_log(kube.core, namespace, name)
 
 
 def pvc(name: str, mode: str = "ReadWriteMany") -> dict[str, Any]:
@@ -133,7 +127,7 @@ def test_locally_built_image_runs_to_completion_with_logs(
     wait_phase(kube, namespace, "hello", {"Running", "Succeeded"})
     latency = time.monotonic() - started
     wait_phase(kube, namespace, "hello", {"Succeeded"})
-    logs = pod_logs(kube, namespace, "hello")
+    logs = pod_log(kube.core, namespace, "hello")
     assert logs.strip() == "hello from Linux", f"unexpected logs: {logs!r}"
     print(f"pod create -> running: {latency:.2f} s")
 
