@@ -23,6 +23,10 @@ CHART_MODE = $(if $(filter git-sync,$(MODE)),gitSync,$(MODE))
 MODE_SETS  = --set dags.mode=$(CHART_MODE) $(if $(GIT_REPO),--set dags.gitSync.repo=$(GIT_REPO),)
 BAKE_DAGS  = $(if $(filter image,$(MODE)),--dags dags,)
 PUSH_DAGS  = $(if $(filter volume,$(MODE)),--push-dags dags,)
+# git-sync without GIT_REPO: the DAGs are published to the local git server and cloned from there.
+LOCAL_GIT  = $(and $(filter git-sync,$(MODE)),$(if $(GIT_REPO),,yes))
+SERVE_DAGS = $(if $(LOCAL_GIT),--git-server dags,)
+GIT_IMAGES = $(if $(filter git-sync,$(MODE)),--image git-sync $(if $(LOCAL_GIT),--image gitserver,),)
 # The images to deploy: one built elsewhere (AIRFLOW_IMAGE), or those built here for the local cluster.
 DEPLOY_IMAGES = $(if $(AIRFLOW_IMAGE),--airflow-image $(AIRFLOW_IMAGE),$(if $(filter values/local.yaml,$(VALUES)),--built-images,))
 
@@ -72,17 +76,17 @@ cluster-status: $(STAMP) ## the health of each local cluster component
 
 ##@ Airflow
 .PHONY: up
-up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, smoke DAG (MODE=image|volume|git-sync)
+up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, smoke DAG (MODE=image|volume|git-sync; git-sync uses a local git server unless GIT_REPO is set)
 	$(MAKE) cluster-up
 	$(MAKE) image deploy smoke LOAD=1 VALUES=values/local.yaml KUBECONFIG="$$($(AIRKUBE) cluster kubeconfig)"
 
 .PHONY: image
 image: $(STAMP) ## build the images (DAGs baked in when MODE=image; LOAD=1 loads them into the local cluster)
-	$(AIRKUBE) image build --image all $(if $(filter git-sync,$(MODE)),--image git-sync,) $(BAKE_DAGS) $(if $(LOAD),--load,)
+	$(AIRKUBE) image build --image all $(GIT_IMAGES) $(BAKE_DAGS) $(if $(LOAD),--load,)
 
 .PHONY: deploy
 deploy: $(STAMP) ## helm upgrade --install with VALUES and wait until every component is ready
-	$(AIRKUBE) deploy -f $(VALUES) $(MODE_SETS) $(DEPLOY_IMAGES) $(PUSH_DAGS) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
+	$(AIRKUBE) deploy -f $(VALUES) $(MODE_SETS) $(DEPLOY_IMAGES) $(PUSH_DAGS) $(SERVE_DAGS) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
 .PHONY: smoke
 smoke: $(STAMP) ## trigger the smoke DAG and follow its task pods

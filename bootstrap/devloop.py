@@ -4,7 +4,9 @@ report when Airflow has parsed them.
 How a change reaches Airflow depends on the release's DAG mode:
 - volume: the changed folder is copied into the DAG volume through the dag-processor;
 - image: DAGs are part of the image, so the image is rebuilt and the release upgraded;
-- gitSync: git is the source; the loop says so and only reports what Airflow parses.
+- gitSync: git is the source. When the repository is the local git server's, the folder is
+  committed and pushed there; for any other repository the loop only reports what Airflow
+  parses after the user pushed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bootstrap import dagsync, deploy, helm, images, values
+from bootstrap import dagsync, deploy, gitserver, helm, images, values
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.dagfiles import dag_files
 from bootstrap.errors import AirkubeError
@@ -130,7 +132,16 @@ def deliver(release: Release, folder: Path, *, reload_image: Callable[[], None])
         dagsync.push(release, folder)
     elif release.dag_mode == "image":
         reload_image()
-    # gitSync: git-sync pulls the repository itself; nothing to send from here.
+    elif served := local_repository(release):
+        server, repository = served
+        server.publish(folder, repository, kubeconfig=release.target.kubeconfig)
+
+
+def local_repository(release: Release) -> tuple[gitserver.GitServer, str] | None:
+    """The local git server and repository a gitSync release clones, if it clones from one."""
+    if release.dag_mode != "gitSync":
+        return None
+    return gitserver.serving(str(release.values["dags"]["gitSync"]["repo"]))
 
 
 def image_reloader(
@@ -165,7 +176,7 @@ def watch(
     interrupted."""
     mode = release.dag_mode
     on_event(f"release {release.name}: DAG mode {mode}; watching {settings.folder}")
-    if mode == "gitSync":
+    if mode == "gitSync" and local_repository(release) is None:
         on_event(
             "gitSync mode: commit and push to the repository; git-sync pulls it "
             "and each parse is reported here"

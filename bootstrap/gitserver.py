@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -23,6 +25,13 @@ from bootstrap.cluster.pki import SERVER_USAGE, CertSpec, Pair, ensure_authority
 
 USERNAME = "airkube"
 HTTPS_PORT = 8443
+NAMESPACE = "airkube-git"
+RELEASE = "gitserver"
+REPOSITORY = "dags"
+# What a release namespace gets to clone from the server over HTTPS.
+CREDENTIALS_SECRET = "airkube-git-credentials"
+CA_CONFIG_MAP = "airkube-git-ca"
+LOCAL_PERIOD = "10s"
 
 
 def _write_ssh_key(private: Path) -> None:
@@ -157,19 +166,23 @@ class GitServer:
             return git.publish(folder, remote, work=work, message=message)
 
 
+def _keys_folder(namespace: str, release: str) -> Path:
+    return paths.cache_dir() / "gitserver" / f"{namespace}-{release}"
+
+
 def install(
     client: helm.Helm,
     image: str,
     *,
-    namespace: str = "airkube-git",
-    release: str = "gitserver",
-    repositories: Sequence[str] = ("dags",),
+    namespace: str = NAMESPACE,
+    release: str = RELEASE,
+    repositories: Sequence[str] = (REPOSITORY,),
     kubeconfig: Path | None = None,
     timeout: datetime.timedelta = datetime.timedelta(minutes=5),
 ) -> GitServer:
     """Install (or upgrade) the server and wait until it answers."""
     names = [f"{release}.{namespace}.svc.{CLUSTER_DOMAIN}", f"{release}.{namespace}.svc"]
-    keys = ensure_keys(paths.cache_dir() / "gitserver" / f"{namespace}-{release}", names)
+    keys = ensure_keys(_keys_folder(namespace, release), names)
     repository, _, tag = image.rpartition(":")
     devcharts.install(
         client,
@@ -195,3 +208,67 @@ def install(
         timeout=timeout,
     )
     return GitServer(release=release, namespace=namespace, keys=keys)
+
+
+def serving(repository_url: str) -> tuple[GitServer, str] | None:
+    """The server installed from here that ``repository_url`` points at, and the repository's
+    name there; None for any other URL."""
+    if repository_url.startswith("git@"):
+        host, _, path = repository_url.removeprefix("git@").partition(":")
+    else:
+        parts = urllib.parse.urlsplit(repository_url)
+        host, path = parts.hostname or "", parts.path
+    release, dot, rest = host.partition(".")
+    namespace = rest.removesuffix(f".svc.{CLUSTER_DOMAIN}")
+    if not dot or namespace == rest or "." in namespace:
+        return None
+    keys = GitServerKeys(_keys_folder(namespace, release))
+    if not keys.password_file.is_file():
+        return None
+    return GitServer(release, namespace, keys), path.strip("/").removesuffix(".git")
+
+
+def release_values(
+    server: GitServer, clients: kube.KubeClients, namespace: str, repository: str = REPOSITORY
+) -> dict[str, Any]:
+    """Let a release in ``namespace`` clone ``repository`` over HTTPS: put the login Secret and
+    the CA ConfigMap there, and return the chart values that use them."""
+    kube.ensure_namespace(clients.core, namespace)
+    kube.put_secret(
+        clients.core,
+        namespace,
+        CREDENTIALS_SECRET,
+        {"username": USERNAME, "password": server.keys.password},
+    )
+    kube.put_config_map(clients.core, namespace, CA_CONFIG_MAP, {"ca.crt": server.ca_bundle})
+    return {
+        "dags": {
+            "mode": "gitSync",
+            "gitSync": {
+                "repo": server.https_url(repository),
+                "subPath": "",
+                # A local server is for the development loop: a push shows up within seconds.
+                "period": LOCAL_PERIOD,
+                "credentialsSecret": CREDENTIALS_SECRET,
+                "caBundle": {"kind": "ConfigMap", "name": CA_CONFIG_MAP, "key": "ca.crt"},
+            },
+        }
+    }
+
+
+def serve(
+    client: helm.Helm,
+    image: str,
+    folder: Path,
+    *,
+    release_namespace: str,
+    kubeconfig: Path | None = None,
+    on_event: Callable[[str], None] = lambda text: None,
+) -> dict[str, Any]:
+    """Install the server, publish ``folder`` as its DAG repository and let a release in
+    ``release_namespace`` clone it; the chart values for that release."""
+    on_event(f"installing the git server in namespace {NAMESPACE}")
+    server = install(client, image, kubeconfig=kubeconfig)
+    commit = server.publish(folder, REPOSITORY, kubeconfig=kubeconfig, message=f"Publish {folder}")
+    on_event(f"published {folder} as commit {commit[:12]} of {server.https_url(REPOSITORY)}")
+    return release_values(server, kube.clients(kubeconfig), release_namespace)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bootstrap import dagsync, deploy, images, logs, progress, smoke
+from bootstrap import dagsync, deploy, gitserver, images, logs, progress, smoke, values
 from bootstrap.commands.context import (
     Context,
     chart_values,
@@ -13,6 +13,7 @@ from bootstrap.commands.context import (
     timeout_option,
     values_options,
 )
+from bootstrap.errors import AirkubeError
 
 
 def deploy_release(args: argparse.Namespace, context: Context) -> int:
@@ -23,6 +24,17 @@ def deploy_release(args: argparse.Namespace, context: Context) -> int:
     )
     settings = deploy.DeploySettings(target=context.target(args), timeout=args.timeout)
     target = settings.target
+    if args.git_server:
+        server_image = built_image("gitserver")
+        server_values = gitserver.serve(
+            context.helm(),
+            server_image,
+            args.git_server,
+            release_namespace=target.namespace,
+            kubeconfig=target.kubeconfig,
+            on_event=lambda text: print(text, flush=True),
+        )
+        wanted = values.merge(wanted, server_values)
     print(f"deploying release {target.name} to namespace {target.namespace}", flush=True)
     with progress.ReadinessView(f"release {target.name}") as view:
         result = deploy.deploy(context.helm(), wanted, settings, on_change=view.update)
@@ -36,6 +48,17 @@ def deploy_release(args: argparse.Namespace, context: Context) -> int:
         sent = dagsync.push(context.release(args), args.push_dags)
         print(f"copied {len(sent)} files from {args.push_dags} into the DAG volume")
     return 0
+
+
+def built_image(name: str) -> str:
+    """The reference of the ``name`` image ``airkube image build`` made last."""
+    reference = images.built_images().get(name)
+    if reference is None:
+        raise AirkubeError(
+            f"the {name} image has not been built",
+            hint=f"run: airkube image build --image {name} --load",
+        )
+    return reference
 
 
 def smoke_run(args: argparse.Namespace, context: Context) -> int:
@@ -107,11 +130,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the Airflow image to run, e.g. registry.example/airflow:3.3.2-1 (sets "
         "images.airflow)",
     )
-    deploy_parser.add_argument(
+    dag_source = deploy_parser.add_mutually_exclusive_group()
+    dag_source.add_argument(
         "--push-dags",
         type=Path,
         metavar="DIR",
         help="then copy this DAG folder into the DAG volume (dags.mode=volume)",
+    )
+    dag_source.add_argument(
+        "--git-server",
+        type=Path,
+        metavar="DIR",
+        help="first install the local git server, publish this DAG folder to it and point "
+        "dags.gitSync at it over HTTPS (sets dags.mode=gitSync; its login Secret and CA "
+        "ConfigMap are put into the release namespace)",
     )
     deploy_parser.set_defaults(handler=deploy_release)
 

@@ -212,3 +212,19 @@ def test_pod_template_should_say_it_validated_against_the_version_asked(
     )
     assert code == 0, err
     assert "a valid Pod for Kubernetes 1.30.0" in err
+
+
+def test_deploy_from_the_local_git_server_should_ask_for_its_image_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRKUBE_CACHE", str(tmp_path))
+    code, _, err = run(capsys, "deploy", "--git-server", "dags", "--kubeconfig", "/nonexistent")
+    assert code == 1
+    assert "the gitserver image has not been built" in err
+    assert "airkube image build --image gitserver --load" in err
+
+
+def test_deploy_should_take_one_source_of_dags(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "deploy", "--git-server", "dags", "--push-dags", "dags")
+    assert code == 2
+    assert "not allowed with argument" in err

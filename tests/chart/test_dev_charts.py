@@ -131,3 +131,31 @@ def test_git_server_keys_should_be_made_once_and_name_the_host(tmp_path: Path) -
     server = gitserver.GitServer(release="gitserver", namespace="git", keys=first)
     assert server.known_hosts == f"{host} {first.public(first.host_key)}"
     assert server.ssh_url("dags") == f"git@{host}:dags.git"
+
+
+@pytest.mark.parametrize("over", ["https", "ssh"])
+def test_a_repository_url_should_lead_back_to_the_local_server_that_serves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, over: str
+) -> None:
+    monkeypatch.setenv("AIRKUBE_CACHE", str(tmp_path))
+    keys = gitserver.ensure_keys(tmp_path / "gitserver" / "git-gitserver", ["x"])
+    server = gitserver.GitServer(release="gitserver", namespace="git", keys=keys)
+    url = server.https_url("team-dags") if over == "https" else server.ssh_url("team-dags")
+    assert gitserver.serving(url) == (server, "team-dags")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/example/dags.git",
+        "https://other.git.svc.cluster.local/dags.git",
+        "git@github.com:example/dags.git",
+        "https://gitserver.git.svc.example.org/dags.git",
+    ],
+)
+def test_other_repositories_should_not_be_taken_for_the_local_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("AIRKUBE_CACHE", str(tmp_path))
+    gitserver.ensure_keys(tmp_path / "gitserver" / "git-gitserver", ["x"])
+    assert gitserver.serving(url) is None
