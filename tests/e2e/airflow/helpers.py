@@ -13,7 +13,7 @@ from typing import Any
 
 from kubernetes import watch
 
-from bootstrap import deploy, helm, paths, smoke, tools, values
+from bootstrap import deploy, docker, helm, images, paths, smoke, tools, values
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.kube import KubeClients
 from bootstrap.kube import exec_in as exec_in_container
@@ -43,6 +43,14 @@ def merged_dag_folder() -> Path:
     for dag in TEST_DAGS.glob("*.py"):
         shutil.copy2(dag, folder / dag.name)
     return folder
+
+
+def build_and_load(name: str, options: images.BuildOptions) -> str:
+    """Build the image ``name`` (cached) and load it into the cluster; its reference."""
+    docker.ensure_engine()
+    (built,) = images.build_images([name], options)
+    images.load_into_cluster([built.reference])
+    return built.reference
 
 
 def base_values(built: dict[str, str]) -> dict[str, Any]:

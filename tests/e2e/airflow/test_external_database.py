@@ -17,10 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from bootstrap import cluster, deploy, devcharts, helm, values
-from bootstrap.kube import KubeClients
+from bootstrap.kube import KubeClients, ensure_namespace, put_secret
 from bootstrap.kube import exec_in as exec_in_container
 from bootstrap.release import Target
 from tests.e2e.airflow.helpers import api_session, base_values, run
@@ -56,16 +55,6 @@ def psql(kube: KubeClients, sql: str, *variables: str, database: str = "postgres
     return done.stdout.strip()
 
 
-def put_secret(kube: KubeClients, name: str, data: dict[str, str]) -> None:
-    try:
-        kube.core.delete_namespaced_secret(name, NAMESPACE)
-    except ApiException as error:
-        if error.status != 404:
-            raise
-    body = {"metadata": {"name": name, "namespace": NAMESPACE}, "stringData": data}
-    kube.core.create_namespaced_secret(NAMESPACE, body)
-
-
 @pytest.fixture(scope="module")
 def database(
     helm_on_cluster: helm.Helm,
@@ -90,14 +79,10 @@ def database(
     psql(kube, f"DROP USER IF EXISTS {USER};")
     psql(kube, f"CREATE USER {USER} PASSWORD :'password';", f"password={PASSWORD}")
     psql(kube, f"CREATE DATABASE {DATABASE} OWNER {USER};")
-    try:
-        kube.core.create_namespace({"metadata": {"name": NAMESPACE}})
-    except ApiException as error:
-        if error.status != 409:
-            raise
-    put_secret(kube, "ext-db-password", {"password": PASSWORD})
+    ensure_namespace(kube.core, NAMESPACE)
+    put_secret(kube.core, NAMESPACE, "ext-db-password", {"password": PASSWORD})
     url = f"postgresql+psycopg2://{USER}:{quote(PASSWORD, safe='')}@{HOST}:5432/{DATABASE}"
-    put_secret(kube, "ext-db-url", {"connection": f"{url}?sslmode=disable"})
+    put_secret(kube.core, NAMESPACE, "ext-db-url", {"connection": f"{url}?sslmode=disable"})
 
 
 @pytest.fixture(scope="module")

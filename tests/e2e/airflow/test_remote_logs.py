@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from bootstrap import cluster, deploy, docker, helm, images, objectstore, values
+from bootstrap import cluster, deploy, helm, images, objectstore, values
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients
 from bootstrap.kube import exec_in as exec_in_container
@@ -25,6 +25,7 @@ from tests.e2e.airflow.helpers import (
     RELEASE,
     api_session,
     base_values,
+    build_and_load,
     finished,
     instances,
     merged_dag_folder,
@@ -52,13 +53,6 @@ def remote_logs() -> dict[str, Any]:
             },
         }
     }
-
-
-def build_and_load(name: str, options: images.BuildOptions) -> str:
-    docker.ensure_engine()
-    (built,) = images.build_images([name], options)
-    images.load_into_cluster([built.reference])
-    return built.reference
 
 
 @pytest.fixture(scope="module")
