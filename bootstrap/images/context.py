@@ -174,8 +174,10 @@ def airflow_context(options: BuildOptions, *, docker_dir: Path | None = None) ->
     extras = options.requirements or docker_dir / "extra-requirements.txt"
     files["extra-requirements.txt"] = (extras.read_bytes(), False)
     for provider in sorted(set(options.providers)):
-        lock = docker_dir / "provider-locks" / f"{provider}.lock"
-        files[f"providers/{provider}.lock"] = (lock.read_bytes(), False)
+        # NAME.lock: its Python packages; NAME.apt, when there: the Debian packages it runs.
+        for found in sorted((docker_dir / "provider-locks").glob(f"{provider}.*")):
+            if found.suffix in (".lock", ".apt"):
+                files[f"providers/{found.name}"] = (found.read_bytes(), False)
     files.update(ca_certificate_files(options))
     if options.dags_dir is not None:
         files.update(_read_tree(options.dags_dir, "dags"))

@@ -168,10 +168,20 @@ class TestContentTag:
         chosen = images.airflow_context(no_host_cas(providers=("amazon",))).files
         assert chosen["providers/amazon.lock"] == (lock, False)
 
+    def test_a_provider_that_runs_programs_should_bring_their_debian_packages(self):
+        chosen = images.airflow_context(no_host_cas(providers=("git",))).files
+        listed = chosen["providers/git.apt"][0].decode().split()
+        assert {"git", "openssh-client"} <= set(listed)
+        assert b"apache-airflow-providers-git==" in chosen["providers/git.lock"][0]
+        assert (
+            "providers/amazon.apt"
+            not in images.airflow_context(no_host_cas(providers=("amazon",))).files
+        )
+
     def test_should_refuse_a_provider_without_a_lock_naming_those_there_are(self):
         with pytest.raises(AirkubeError) as caught:
             images.check_inputs(BuildOptions(providers=("amazn",)))
-        assert "no lock for provider amazn; available: amazon" in str(caught.value)
+        assert "no lock for provider amazn; available: amazon, git" in str(caught.value)
         assert "docker/provider-locks/NAME.in" in caught.value.hint
 
     def test_provider_locks_should_keep_every_pin_of_the_image(self):
