@@ -111,8 +111,8 @@ bench: $(STAMP) ## measure the baseline on the local cluster; writes bench/resul
 	$(AIRKUBE) bench --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
 
 .PHONY: pod-templates
-pod-templates: $(STAMP) ## write the worker pod templates of all three DAG modes to out/pod-templates
-	$(AIRKUBE) pod-template --all -f $(VALUES) -o out/pod-templates --set dags.gitSync.repo=https://git.example.org/dags.git
+pod-templates: $(STAMP) ## write the worker pod templates of every DAG mode to out/pod-templates
+	$(AIRKUBE) pod-template --all -f $(VALUES) -o out/pod-templates --set dags.gitSync.repo=https://git.example.org/dags.git --set dags.gitBundle.repo=https://git.example.org/dags.git
 
 .PHONY: clean
 clean: ## remove the Python environment and generated files of this checkout (not the cache)

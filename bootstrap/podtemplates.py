@@ -21,8 +21,14 @@ from bootstrap.errors import AirkubeError
 
 log = logging.getLogger(__name__)
 
-# CLI spelling -> the chart's dags.mode.
-MODES: dict[str, str] = {"image": "image", "volume": "volume", "git-sync": "gitSync"}
+# CLI spelling -> the chart's dags.mode (which the CLI takes too).
+MODES: dict[str, str] = {
+    "image": "image",
+    "volume": "volume",
+    "git-sync": "gitSync",
+    "git-bundle": "gitBundle",
+}
+MODE_CHOICES = sorted(set(MODES) | set(MODES.values()))
 POD_TEMPLATES_SOURCE = "templates/workers/pod-templates-configmap.yaml"
 CONFIG_SOURCE = "templates/config/config-configmap.yaml"
 # Where the chart mounts the templates in the scheduler; executor_config paths point here.
@@ -30,6 +36,8 @@ MOUNT_DIR = "/opt/airflow/pod_templates"
 
 
 def chart_mode(mode: str) -> str:
+    if mode in MODES.values():
+        return mode
     try:
         return MODES[mode]
     except KeyError:

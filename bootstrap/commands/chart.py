@@ -102,9 +102,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Named templates (workers.podTemplates) are written beside the default one. Nothing is "
         "printed unless every template is a valid Pod (kubeconform -strict).",
     )
-    template_parser.add_argument("--mode", choices=["image", "volume", "git-sync"], help="DAG mode")
     template_parser.add_argument(
-        "--all", action="store_true", help="all three modes, one folder each under -o DIR"
+        "--mode",
+        choices=podtemplates.MODE_CHOICES,
+        metavar="MODE",
+        help=f"DAG mode: {', '.join(podtemplates.MODES)} (or the chart's spelling, e.g. gitBundle)",
+    )
+    template_parser.add_argument(
+        "--all", action="store_true", help="every mode, one folder each under -o DIR"
     )
     template_parser.add_argument(
         "-o",

@@ -41,7 +41,7 @@ Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) |
     {{- end }}
     {{- with $g.caBundle.name }}
     - name: GIT_SSL_CAINFO
-      value: {{ printf "%s/%s" $paths.gitSyncCa $g.caBundle.key | quote }}
+      value: {{ printf "%s/%s" $paths.gitCa $g.caBundle.key | quote }}
     {{- end }}
     {{- if $g.sshKeySecret }}
     - name: GITSYNC_SSH_KEY_FILE
@@ -75,7 +75,7 @@ Usage: {{- include "airkube.airflow.gitSync" (dict "context" $ "oneTime" true) |
     {{- end }}
     {{- if $g.caBundle.name }}
     - name: git-ca
-      mountPath: {{ $paths.gitSyncCa }}
+      mountPath: {{ $paths.gitCa }}
       readOnly: true
     {{- end }}
 {{- end -}}

@@ -18,8 +18,11 @@ Usage: {{ include "airkube.airflow.reservedEnv" . | fromJsonArray }}
 airkube.airflow.env: environment of Airflow containers. Every container gets the config location;
 long-running components and Jobs (.secrets true) also get the database URL, the keys and the
 remote log connection, read from Secrets. Task pods (.secrets false) get none of them: in Airflow 3
-they talk only to the execution API with a per-task token, and ask it for connections.
-Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra" .Values.scheduler.env) | nindent 12 }}
+they talk only to the execution API with a per-task token, and ask it for connections. In gitBundle
+mode, pods that clone DAGs (.dags) trust the git server's private CA, and .component names who
+holds the bundle's git connection: the dag-processor, which clones, and the api-server, which
+serves it to task pods.
+Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "dags" true "component" "dag-processor" "extra" .Values.dagProcessor.env) | nindent 12 }}
 */}}
 {{- define "airkube.airflow.env" -}}
 {{- $ctx := .context -}}
@@ -32,6 +35,11 @@ Usage: {{- include "airkube.airflow.env" (dict "context" $ "secrets" true "extra
 its own), and the environment outranks the file: the DAG mode's folder must win. */}}
 - name: AIRFLOW__CORE__DAGS_FOLDER
   value: {{ include "airkube.config.dagsFolder" $ctx | quote }}
+{{- $bundle := $ctx.Values.dags.gitBundle }}
+{{- if and .dags (eq $ctx.Values.dags.mode "gitBundle") $bundle.caBundle.name }}
+- name: GIT_SSL_CAINFO
+  value: {{ printf "%s/%s" $paths.gitCa $bundle.caBundle.key | quote }}
+{{- end }}
 {{- if .secrets }}
 {{- $db := include "airkube.secrets.database" $ctx | fromYaml }}
 {{- if $db.connectionSecret }}
@@ -74,6 +82,13 @@ never sits in a ConfigMap, and any character works, where in a URL it would need
     secretKeyRef:
       name: {{ $remote.connectionSecret.name | quote }}
       key: {{ $remote.connectionSecret.key | quote }}
+{{- end }}
+{{- if and (eq $ctx.Values.dags.mode "gitBundle") $bundle.connectionSecret.name (has .component (list "dag-processor" "api-server")) }}
+- name: {{ printf "AIRFLOW_CONN_%s" ($bundle.connectionId | upper) | quote }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $bundle.connectionSecret.name | quote }}
+      key: {{ $bundle.connectionSecret.key | quote }}
 {{- end }}
 {{- end }}
 {{- with .extra }}

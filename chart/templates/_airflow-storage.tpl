@@ -66,7 +66,11 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
     secretName: {{ . | quote }}
     defaultMode: 0440
 {{- end }}
-{{- with $v.dags.gitSync.caBundle }}
+{{- else if eq $v.dags.mode "gitBundle" }}
+- name: dag-bundles
+  emptyDir: {}
+{{- end }}
+{{- with (include "airkube.config.gitSettings" $ctx | fromYaml).caBundle }}
 {{- if .name }}
 - name: git-ca
   {{- if eq .kind "Secret" }}
@@ -79,7 +83,6 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
     items:
       - key: {{ .key | quote }}
         path: {{ .key | quote }}
-{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -114,10 +117,27 @@ Usage: {{- include "airkube.airflow.volumeMounts" (dict "context" $ "dags" true 
 - name: auth
   mountPath: {{ $paths.authDir }}
 {{- end }}
-{{- if and .dags (ne $v.dags.mode "image") }}
+{{- if and .dags (has $v.dags.mode (list "volume" "gitSync")) }}
 - name: dags
   mountPath: {{ $paths.dagsMount }}
   readOnly: {{ not .dagsWritable }}
+{{- end }}
+{{- if and .dags (eq $v.dags.mode "gitBundle") }}
+{{- /* Airflow's GitDagBundle clones here; ssh checks the host against the system-wide known
+hosts, and git trusts the private CA through GIT_SSL_CAINFO (see airkube.airflow.env). */}}
+- name: dag-bundles
+  mountPath: {{ $paths.bundlesDir }}
+{{- if include "airkube.config.knownHosts" $ctx }}
+- name: config
+  mountPath: {{ $paths.systemKnownHosts }}
+  subPath: known_hosts
+  readOnly: true
+{{- end }}
+{{- if $v.dags.gitBundle.caBundle.name }}
+- name: git-ca
+  mountPath: {{ $paths.gitCa }}
+  readOnly: true
+{{- end }}
 {{- end }}
 {{- with .extra }}
 {{ toYaml . }}

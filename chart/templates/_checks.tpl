@@ -83,6 +83,16 @@ sections it does not list may belong to providers of the user's image and pass. 
 {{- fail "\ndags.gitSync.knownHosts is empty while dags.gitSync.sshKeySecret is set: add the git host's known_hosts line(s) (ssh-keyscan HOST) so its identity is verified" -}}
 {{- end -}}
 {{- end -}}
+{{- if eq $v.dags.mode "gitBundle" -}}
+{{- $b := $v.dags.gitBundle -}}
+{{- if not $b.repo -}}
+{{- fail "\ndags.gitBundle.repo is empty while dags.mode=gitBundle: set it to the repository URL holding your DAGs" -}}
+{{- end -}}
+{{- $ssh := or (hasPrefix "ssh://" $b.repo) (regexMatch "^[A-Za-z0-9_.-]+@[^:/]+:" $b.repo) -}}
+{{- if and $ssh (not $b.knownHosts) -}}
+{{- fail (printf "\ndags.gitBundle.repo %q is an ssh URL but dags.gitBundle.knownHosts is empty: add the git host's known_hosts line(s) (ssh-keyscan HOST) so its identity is verified rather than trusted on first use" $b.repo) -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq $v.dags.mode "volume") (not $v.dags.volume.existingClaim) (not $v.dags.volume.size) -}}
 {{- fail "\ndags.volume.size is empty while dags.mode=volume: set dags.volume.size (for example 1Gi) or dags.volume.existingClaim" -}}
 {{- end -}}

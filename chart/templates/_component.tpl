@@ -108,7 +108,7 @@ spec:
           args:
             {{- toYaml .args | nindent 12 }}
           env:
-            {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true "extra" $v.env) | nindent 12 }}
+            {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true "dags" .dags "component" .component "extra" $v.env) | nindent 12 }}
           {{- with .ports }}
           ports:
             {{- toYaml . | nindent 12 }}

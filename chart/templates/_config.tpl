@@ -17,8 +17,10 @@ simplePasswordsFile: /opt/airflow/auth/simple_auth_manager_passwords.json
 gitSyncRoot: /git
 gitSyncLink: repo
 gitSyncSecrets: /etc/git-secret
-gitSyncCa: /etc/git-ca
+gitCa: /etc/git-ca
 gitSyncUid: 65533
+bundlesDir: /opt/airflow/dag-bundles
+systemKnownHosts: /etc/ssh/ssh_known_hosts
 {{- end -}}
 
 {{/*
@@ -87,6 +89,16 @@ scheduler:
 probe (files/heartbeat_check.py) reads them from this file rather than importing Airflow. */}}
 dag_processor:
   health_check_threshold: "30"
+  {{- if eq .Values.dags.mode "gitBundle" }}
+  {{- $b := .Values.dags.gitBundle }}
+  {{- $kwargs := dict "repo_url" $b.repo "tracking_ref" $b.ref "git_conn_id" $b.connectionId "refresh_interval" (int $b.refreshInterval) }}
+  {{- with trimAll "/" $b.subPath }}
+  {{- $_ := set $kwargs "subdir" . }}
+  {{- end }}
+  dag_bundle_config_list: {{ list (dict "name" "dags" "classpath" "airflow.providers.git.bundles.git.GitDagBundle" "kwargs" $kwargs) | toJson | quote }}
+  {{- /* On an emptyDir: the root filesystem is read-only, and each pod keeps its own clones. */}}
+  dag_bundle_storage_path: {{ $paths.bundlesDir | quote }}
+  {{- end }}
 triggerer:
   triggerer_health_check_threshold: "30"
 logging:
@@ -129,6 +141,10 @@ Usage: {{ include "airkube.config.pinned" . | fromYaml }}
 {{- define "airkube.config.pinned" -}}
 core.executor: "this chart runs the KubernetesExecutor only"
 core.dags_folder: "set dags.mode (and dags.gitSync.subPath) instead"
+{{- if eq .Values.dags.mode "gitBundle" }}
+dag_processor.dag_bundle_config_list: "set dags.gitBundle instead"
+dag_processor.dag_bundle_storage_path: "the chart keeps bundles on an emptyDir of its own"
+{{- end }}
 core.execution_api_server_url: "it is wired to the chart's api-server Service"
 core.auth_manager: "set auth.manager instead"
 core.fernet_key: "secrets must not sit in a ConfigMap; use secrets.existingSecret"
@@ -172,4 +188,25 @@ Usage: {{ include "airkube.config.ini" (include "airkube.config.merged" . | from
 {{ $key }} = {{ toString $value | replace "%" "%%" | replace "\n" "\n    " }}
 {{- end }}
 {{ end -}}
+{{- end -}}
+
+{{/*
+airkube.config.gitSettings: the values block of the current git DAG mode (dags.gitSync or
+dags.gitBundle) as YAML; empty in the other modes.
+Usage: {{ $git := include "airkube.config.gitSettings" . | fromYaml }}
+*/}}
+{{- define "airkube.config.gitSettings" -}}
+{{- if eq .Values.dags.mode "gitSync" -}}
+{{- toYaml .Values.dags.gitSync -}}
+{{- else if eq .Values.dags.mode "gitBundle" -}}
+{{- toYaml .Values.dags.gitBundle -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+airkube.config.knownHosts: the ssh known_hosts lines of the current git DAG mode, if any.
+Usage: {{ include "airkube.config.knownHosts" . }}
+*/}}
+{{- define "airkube.config.knownHosts" -}}
+{{- (include "airkube.config.gitSettings" . | fromYaml).knownHosts | default "" -}}
 {{- end -}}

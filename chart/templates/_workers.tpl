@@ -82,7 +82,7 @@ spec:
       image: {{ include "airkube.workers.image" (dict "context" $ctx "settings" $s) }}
       imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
       env:
-        {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" false "extra" $s.env) | nindent 8 }}
+        {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" false "dags" true "extra" $s.env) | nindent 8 }}
       {{- with $s.envFrom }}
       envFrom:
         {{- toYaml . | nindent 8 }}

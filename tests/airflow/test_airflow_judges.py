@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,60 @@ def test_percent_signs_should_reach_airflow_literally(helm_client: helm.Helm) ->
 def test_chart_mount_paths_should_match_the_preview_tool() -> None:
     assert podtemplates.MOUNT_DIR == "/opt/airflow/pod_templates"
     assert (paths.CHART_DIR / podtemplates.POD_TEMPLATES_SOURCE).is_file()
+
+
+GIT_CONNECTIONS = {
+    "https": (
+        "https://git.example.org/team/dags.git",
+        {"conn_type": "git", "login": "robot", "password": "s3cret"},
+    ),
+    "ssh": (
+        "git@git.example.org:team/dags.git",
+        {"conn_type": "git", "extra": {"private_key": "KEY", "strict_host_key_checking": "yes"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("protocol", sorted(GIT_CONNECTIONS))
+def test_airflow_should_build_the_git_bundle_from_the_rendered_config(
+    helm_client: helm.Helm,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    protocol: str,
+) -> None:
+    """Airflow's bundle manager reads the rendered bundle list and builds the GitDagBundle with
+    the connection in the form values.yaml documents for dags.gitBundle.connectionSecret."""
+    from airflow.configuration import AirflowConfigParser
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.providers.git.bundles.git import GitDagBundle
+
+    repo, connection = GIT_CONNECTIONS[protocol]
+    bundle_values = {
+        "repo": repo,
+        "ref": "release",
+        "subPath": "pipelines",
+        "knownHosts": "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly",
+    }
+    text = podtemplates.render_airflow_cfg(
+        helm_client, {"dags": {"mode": "gitBundle", "gitBundle": bundle_values}}
+    )
+    parser = AirflowConfigParser()
+    parser.read_string(text)
+    monkeypatch.setenv(
+        "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST",
+        parser.get("dag_processor", "dag_bundle_config_list"),
+    )
+    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH", str(tmp_path))
+    monkeypatch.setenv("AIRFLOW_CONN_AIRKUBE_GIT", json.dumps(connection))
+
+    bundle = DagBundlesManager().get_bundle("dags")
+    assert isinstance(bundle, GitDagBundle)
+    assert (bundle.repo_url, bundle.tracking_ref, bundle.subdir) == (repo, "release", "pipelines")
+    assert bundle.hook is not None, "the bundle found no connection"
+    if protocol == "https":
+        assert (bundle.hook.user_name, bundle.hook.auth_token) == ("robot", "s3cret")
+    else:
+        command = bundle.hook._build_ssh_command("/key")
+        # Host keys are checked against the system-wide file the chart mounts.
+        assert "StrictHostKeyChecking=yes" in command
+        assert "UserKnownHostsFile" not in command

@@ -85,9 +85,12 @@ def test_pod_template_should_write_all_modes(
         str(tmp_path),
         "--set",
         "dags.gitSync.repo=https://x/y.git",
+        "--set",
+        "dags.gitBundle.repo=https://x/y.git",
     )
     assert code == 0, err
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml")) == [
+        "git-bundle/default.yaml",
         "git-sync/default.yaml",
         "image/default.yaml",
         "volume/default.yaml",

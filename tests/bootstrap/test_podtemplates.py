@@ -13,7 +13,12 @@ from bootstrap import helm, kubeconform, paths, podtemplates, values
 from bootstrap.errors import AirkubeError
 from tests.conftest import DEFAULT_KUBE_VERSION
 
-GIT_REPO = {"dags": {"gitSync": {"repo": "https://git.example.org/dags.git"}}}
+GIT_REPO = {
+    "dags": {
+        "gitSync": {"repo": "https://git.example.org/dags.git"},
+        "gitBundle": {"repo": "https://git.example.org/dags.git"},
+    }
+}
 VALUES_CASES = {
     "defaults": {},
     "local": values.load_file(paths.VALUES_DIR / "local.yaml"),
@@ -35,7 +40,8 @@ def test_every_mode_should_yield_an_airflow_valid_template(
     for item in checked:
         assert podtemplates.rule_violations(item.template) == []
     volumes = {v["name"] for v in checked[0].template["spec"]["volumes"]}
-    assert ("dags" in volumes) == (mode != "image"), f"{mode}: dag volume presence"
+    assert ("dags" in volumes) == (mode in ("volume", "git-sync")), f"{mode}: dag volume"
+    assert ("dag-bundles" in volumes) == (mode == "git-bundle"), f"{mode}: bundle volume"
 
 
 def test_named_templates_should_come_after_the_default(helm_client: helm.Helm) -> None:
@@ -84,7 +90,7 @@ def test_rule_violations_should_name_the_field(template: dict[str, Any], problem
 
 
 def test_unknown_mode_should_list_the_modes() -> None:
-    with pytest.raises(AirkubeError, match="image, volume, git-sync"):
+    with pytest.raises(AirkubeError, match="image, volume, git-sync, git-bundle"):
         podtemplates.chart_mode("s3")
 
 

@@ -15,7 +15,11 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("unknown nested key", {"scheduler": {"replica": 2}}, ["/scheduler", "replica"]),
     ("wrong type for replicas", {"scheduler": {"replicas": "two"}}, ["/scheduler/replicas"]),
     ("negative replicas", {"apiServer": {"replicas": -1}}, ["/apiServer/replicas", "minimum"]),
-    ("unknown dag mode", {"dags": {"mode": "s3"}}, ["/dags/mode", "image", "volume", "gitSync"]),
+    (
+        "unknown dag mode",
+        {"dags": {"mode": "s3"}},
+        ["/dags/mode", "image", "volume", "gitSync", "gitBundle"],
+    ),
     ("unknown auth manager", {"auth": {"manager": "ldap"}}, ["/auth/manager"]),
     (
         "bad pull policy",
@@ -38,6 +42,34 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         "malformed git-sync period",
         {"dags": {"gitSync": {"period": "often"}}},
         ["/dags/gitSync/period"],
+    ),
+    (
+        "gitBundle without a repository",
+        {"dags": {"mode": "gitBundle"}},
+        ["dags.gitBundle.repo is empty"],
+    ),
+    (
+        "gitBundle over ssh without known hosts",
+        {"dags": {"mode": "gitBundle", "gitBundle": {"repo": "git@git.example.org:d.git"}}},
+        ["dags.gitBundle.knownHosts is empty", "ssh-keyscan"],
+    ),
+    (
+        "git connection id that is no variable name",
+        {"dags": {"gitBundle": {"connectionId": "git-dags"}}},
+        ["/dags/gitBundle/connectionId"],
+    ),
+    (
+        "gitBundle refreshed without pause",
+        {"dags": {"gitBundle": {"refreshInterval": 0}}},
+        ["/dags/gitBundle/refreshInterval", "minimum"],
+    ),
+    (
+        "bundle list set through config in gitBundle mode",
+        {
+            "dags": {"mode": "gitBundle", "gitBundle": {"repo": "https://git.example.org/d.git"}},
+            "config": {"dag_processor": {"dag_bundle_config_list": "[]"}},
+        },
+        ["dag_processor.dag_bundle_config_list", "dags.gitBundle"],
     ),
     ("env entry without name", {"workers": {"env": [{"value": "x"}]}}, ["/workers/env/0", "name"]),
     (

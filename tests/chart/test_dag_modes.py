@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jmespath
@@ -16,10 +17,18 @@ GIT = {
     "subPath": "pipelines/dags",
     "period": "30s",
 }
+BUNDLE = {
+    "repo": "https://git.example.org/dags.git",
+    "ref": "release",
+    "subPath": "pipelines/dags",
+    "refreshInterval": 30,
+    "connectionSecret": {"name": "git-conn"},
+}
 MODES: dict[str, dict[str, Any]] = {
     "image": {"dags": {"mode": "image"}},
     "volume": {"dags": {"mode": "volume"}},
     "gitSync": {"dags": {"mode": "gitSync", "gitSync": GIT}},
+    "gitBundle": {"dags": {"mode": "gitBundle", "gitBundle": BUNDLE}},
 }
 DAG_READERS = ("dag-processor", "triggerer")
 
@@ -214,6 +223,94 @@ class TestGitSyncMode:
         )
         config = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]
         assert config["known_hosts"].strip() == known
+
+
+class TestGitBundleMode:
+    @staticmethod
+    def spec(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+        if name == "task pod":
+            return dict(pod_template(objects)["spec"])
+        workload = by_kind_name(objects, "Deployment", f"airflow-{name}")
+        return dict(workload["spec"]["template"]["spec"])
+
+    @staticmethod
+    def env(container: dict[str, Any]) -> dict[str, Any]:
+        return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+    def test_airflow_should_be_told_the_bundle(self, render: Render) -> None:
+        cfg = by_kind_name(render(MODES["gitBundle"]), "ConfigMap", "airflow-config")["data"][
+            "airflow.cfg"
+        ]
+        (line,) = [x for x in cfg.splitlines() if x.strip().startswith("dag_bundle_config_list")]
+        (bundle,) = json.loads(line.split("=", 1)[1])
+        assert bundle == {
+            "name": "dags",
+            "classpath": "airflow.providers.git.bundles.git.GitDagBundle",
+            "kwargs": {
+                "repo_url": BUNDLE["repo"],
+                "tracking_ref": "release",
+                "subdir": "pipelines/dags",
+                "git_conn_id": "airkube_git",
+                "refresh_interval": 30,
+            },
+        }
+        assert "dag_bundle_storage_path = /opt/airflow/dag-bundles" in cfg
+
+    def test_nothing_but_airflow_should_clone(self, render: Render) -> None:
+        objects = render(MODES["gitBundle"])
+        for name in ("task pod", "dag-processor", "triggerer", "scheduler", "api-server"):
+            spec = self.spec(objects, name)
+            names = {c["name"] for c in spec["containers"] + spec.get("initContainers", [])}
+            assert not {"git-sync", "git-sync-init"} & names, name
+            assert "dags" not in volume_names(spec), name
+
+    def test_bundles_should_be_kept_on_a_writable_volume_of_their_own(self, render: Render) -> None:
+        objects = render(MODES["gitBundle"])
+        for name in ("task pod", "dag-processor"):
+            spec = self.spec(objects, name)
+            (volume,) = [v for v in spec["volumes"] if v["name"] == "dag-bundles"]
+            assert volume == {"name": "dag-bundles", "emptyDir": {}}
+            mounts = spec["containers"][0]["volumeMounts"]
+            assert {"name": "dag-bundles", "mountPath": "/opt/airflow/dag-bundles"} in mounts
+
+    def test_only_the_dag_processor_and_api_server_should_hold_the_connection(
+        self, render: Render
+    ) -> None:
+        objects = render(MODES["gitBundle"])
+        wanted = {"secretKeyRef": {"name": "git-conn", "key": "connection"}}
+        for name in ("dag-processor", "api-server"):
+            env = self.env(self.spec(objects, name)["containers"][0])
+            assert env["AIRFLOW_CONN_AIRKUBE_GIT"] == wanted, name
+        for name in ("task pod", "scheduler", "triggerer"):
+            env = self.env(self.spec(objects, name)["containers"][0])
+            assert "AIRFLOW_CONN_AIRKUBE_GIT" not in env, name
+
+    def test_ssh_hosts_and_a_private_ca_should_be_trusted_where_airflow_clones(
+        self, render: Render
+    ) -> None:
+        known = "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly"
+        bundle = {
+            **BUNDLE,
+            "repo": "git@git.example.org:d.git",
+            "knownHosts": known,
+            "caBundle": {"kind": "Secret", "name": "corp-ca", "key": "ca.pem"},
+        }
+        objects = render({"dags": {"mode": "gitBundle", "gitBundle": bundle}})
+        assert by_kind_name(objects, "ConfigMap", "airflow-config")["data"]["known_hosts"] == (
+            known + "\n"
+        )
+        for name in ("task pod", "dag-processor"):
+            spec = self.spec(objects, name)
+            base = spec["containers"][0]
+            assert {
+                "name": "config",
+                "mountPath": "/etc/ssh/ssh_known_hosts",
+                "subPath": "known_hosts",
+                "readOnly": True,
+            } in base["volumeMounts"], name
+            assert self.env(base)["GIT_SSL_CAINFO"] == "/etc/git-ca/ca.pem", name
+            (volume,) = [v for v in spec["volumes"] if v["name"] == "git-ca"]
+            assert volume["secret"]["secretName"] == "corp-ca"
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
