@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,21 +54,37 @@ def publish(folder: Path, remote: Remote, *, work: Path, message: str, runner: R
     commit when they differ from its head, none when they do not. The commit id of the head.
 
     ``work`` is a working copy kept between calls (created when missing)."""
+    return publish_history([(folder, message)], remote, work=work, runner=runner)
+
+
+def publish_history(
+    snapshots: Iterable[tuple[Path, str]], remote: Remote, *, work: Path, runner: Runner = run
+) -> str:
+    """Add one commit per snapshot (a folder and its message), in order, to the branch ``main``
+    of ``remote``, each holding exactly that folder's files (a snapshot equal to the commit before
+    adds none); push once at the end. The commit id of the head.
+
+    A snapshot's folder is read when the iteration reaches it, so one folder may be rewritten
+    for each. ``work`` is a working copy kept between calls (created when missing)."""
     env = remote.environment()
     if not (work / ".git").is_dir():
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         _git(runner, work, "init", "--quiet", f"--initial-branch={BRANCH}")
-    published = _git(runner, work, "ls-remote", "--heads", remote.url, BRANCH, env=env)
-    if published:
+    has_head = bool(_git(runner, work, "ls-remote", "--heads", remote.url, BRANCH, env=env))
+    if has_head:
         _git(runner, work, "fetch", "--quiet", remote.url, BRANCH, env=env)
         _git(runner, work, "reset", "--quiet", "--hard", "FETCH_HEAD")
-    for entry in work.iterdir():
-        if entry.name != ".git":
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    shutil.copytree(folder, work, ignore=IGNORED, dirs_exist_ok=True)
-    _git(runner, work, "add", "--all")
-    if _git(runner, work, "status", "--porcelain") or not published:
-        _git(runner, work, "commit", "--quiet", "--allow-empty", "--message", message)
+    committed = False
+    for folder, message in snapshots:
+        for entry in work.iterdir():
+            if entry.name != ".git":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        shutil.copytree(folder, work, ignore=IGNORED, dirs_exist_ok=True)
+        _git(runner, work, "add", "--all")
+        if _git(runner, work, "status", "--porcelain") or not has_head:
+            _git(runner, work, "commit", "--quiet", "--allow-empty", "--message", message)
+            has_head = committed = True
+    if committed:
         _git(runner, work, "push", "--quiet", remote.url, f"HEAD:refs/heads/{BRANCH}", env=env)
     return _git(runner, work, "rev-parse", "HEAD")
