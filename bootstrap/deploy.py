@@ -32,7 +32,7 @@ HOPELESS = {
 STUCK_AFTER_RETRIES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"}
 # Restarts before a crash loop counts as hopeless, by container ("" for any other). A clone
 # refused once (credentials, host key, certificate) is refused again: one retry is enough.
-RETRIES_BEFORE_GIVING_UP = {"": 3, "git-sync-init": 1}
+RETRIES_BEFORE_GIVING_UP = {"": 3, "git-sync-init": 1, "git-bundle-init": 1}
 # How a Deployment and its ReplicaSets name a revision, and how a ReplicaSet marks its pods.
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"
@@ -113,12 +113,19 @@ def _pod_problem(pod: Any) -> str | None:
             return f"unschedulable: {message}"
     statuses = (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
     for status in statuses:
+        retries = RETRIES_BEFORE_GIVING_UP.get(status.name, RETRIES_BEFORE_GIVING_UP[""])
+        ended = status.state.terminated if status.state else None
+        # Between restarts the kubelet may show the failed run rather than the back-off.
+        if ended is not None and ended.exit_code and status.restart_count >= retries:
+            return (
+                f"{status.name}: exited {ended.exit_code} ({ended.reason or 'Error'}) after "
+                f"{status.restart_count} restarts"
+            )
         waiting = status.state.waiting if status.state else None
         if waiting is None or not waiting.reason:
             continue
         if waiting.reason in HOPELESS:
             return f"{status.name}: {waiting.reason}: {waiting.message or ''}".strip()
-        retries = RETRIES_BEFORE_GIVING_UP.get(status.name, RETRIES_BEFORE_GIVING_UP[""])
         if waiting.reason in STUCK_AFTER_RETRIES and status.restart_count >= retries:
             return f"{status.name}: {waiting.reason} after {status.restart_count} restarts"
         if waiting.reason in ("ImagePullBackOff", "ErrImagePull") and "not found" in (
@@ -356,6 +363,36 @@ def git_sync_hint(chart_values: Mapping[str, Any]) -> str:
     return f"{fetching}: check dags.gitSync.repo and dags.gitSync.ref"
 
 
+def git_bundle_hint(chart_values: Mapping[str, Any]) -> str:
+    """What to check when Airflow cannot clone its git bundle: the connection Secret."""
+    bundle = chart_values["dags"]["gitBundle"]
+    cloning = f"Airflow cannot clone {bundle['repo']} (git's error is above)"
+    secret = bundle.get("connectionSecret") or {}
+    if not secret.get("name"):
+        return (
+            f"{cloning}: no dags.gitBundle.connectionSecret is set, so the connection "
+            f"{bundle['connectionId']} must come from a secrets backend; check it, "
+            "dags.gitBundle.repo and dags.gitBundle.ref"
+        )
+    where = f"the connection under {secret.get('key', 'connection')} in Secret {secret['name']}"
+    if str(bundle["repo"]).startswith(("https://", "http://")):
+        return (
+            f"{cloning}: check login and password of {where}, and dags.gitBundle.caBundle "
+            "when the server's certificate comes from a private CA"
+        )
+    return (
+        f"{cloning}: check extra.private_key of {where} and that dags.gitBundle.knownHosts "
+        "holds the server's host key (ssh-keyscan HOST)"
+    )
+
+
+# Init containers that fetch DAGs from git, and what to check when one cannot.
+GIT_FETCHERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "git-sync-init": git_sync_hint,
+    "git-bundle-init": git_bundle_hint,
+}
+
+
 def deploy(
     client: helm.Helm,
     chart_values: Mapping[str, Any],
@@ -369,7 +406,7 @@ def deploy(
     started = time.monotonic()
     target = settings.target
     planned = Release.from_render(client, chart_values, target)
-    providers.require_remote_log_provider(planned, docker or DockerClient())
+    providers.require_providers(planned, docker or DockerClient())
     clients = kube.clients(target.kubeconfig)
     wait_for_released_claims(clients, settings, on_change=on_change)
     release = client.upgrade_install(
@@ -384,9 +421,11 @@ def deploy(
     try:
         states = wait_until_ready(clients, target, timeout=remaining, on_change=on_change)
     except DeployFailed as failure:
-        if "git-sync-init:" not in failure.args[0]:
+        fetcher = next((name for name in GIT_FETCHERS if f"{name}:" in failure.args[0]), None)
+        if fetcher is None:
             raise
-        raise DeployFailed(failure.args[0], hint=git_sync_hint(planned.values)) from failure
+        hint = GIT_FETCHERS[fetcher](planned.values)
+        raise DeployFailed(failure.args[0], hint=hint) from failure
     return DeployResult(release=release, components=states, seconds=time.monotonic() - started)
 
 

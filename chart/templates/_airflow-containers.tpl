@@ -105,3 +105,28 @@ Usage: {{- include "airkube.airflow.waitForMigrations" (dict "context" $) | nind
   volumeMounts:
     {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx) | nindent 4 }}
 {{- end -}}
+
+
+{{/*
+airkube.airflow.bundleInit: init container of the dag-processor in gitBundle mode. It clones the
+bundles with the dag-processor's own image, environment (the git connection) and mounts, so a
+clone git refuses fails the rollout with git's message (files/bundle_init.py) instead of leaving
+a dag-processor that parses nothing; the clone it leaves on the bundle volume warms the start.
+Usage: {{- include "airkube.airflow.bundleInit" (dict "context" $ "env" $env "mounts" $mounts "resources" .Values.dagProcessor.resources) | nindent 8 }}
+*/}}
+{{- define "airkube.airflow.bundleInit" -}}
+{{- $ctx := .context -}}
+{{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
+- name: git-bundle-init
+  image: {{ include "airkube.images.airflow" $ctx }}
+  imagePullPolicy: {{ $ctx.Values.images.airflow.pullPolicy }}
+  args: ["python", {{ printf "%s/bundle_init.py" $paths.configDir | quote }}]
+  env:
+    {{- .env | nindent 4 }}
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  securityContext:
+    {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 4 }}
+  volumeMounts:
+    {{- .mounts | nindent 4 }}
+{{- end -}}

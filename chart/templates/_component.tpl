@@ -18,6 +18,9 @@ Usage: {{ include "airkube.component.deployment" (dict "context" $ "component" "
 {{- $paths := include "airkube.config.paths" $ctx | fromYaml -}}
 {{- $gitSync := and .dags (eq $ctx.Values.dags.mode "gitSync") -}}
 {{- $simpleAuth := and .simpleAuth (eq $ctx.Values.auth.manager "simple") -}}
+{{- $bundleInit := and (eq .component "dag-processor") (eq $ctx.Values.dags.mode "gitBundle") -}}
+{{- $env := include "airkube.airflow.env" (dict "context" $ctx "secrets" true "dags" .dags "component" .component "extra" $v.env) -}}
+{{- $mounts := include "airkube.airflow.volumeMounts" (dict "context" $ctx "dags" .dags "dagsWritable" .dagsWritable "podTemplates" .podTemplates "simpleAuth" $simpleAuth "extra" $v.extraVolumeMounts) -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -71,6 +74,9 @@ spec:
         {{- if $gitSync }}
         {{- include "airkube.airflow.gitSync" (dict "context" $ctx "oneTime" true) | nindent 8 }}
         {{- end }}
+        {{- if $bundleInit }}
+        {{- include "airkube.airflow.bundleInit" (dict "context" $ctx "env" $env "mounts" $mounts "resources" $v.resources) | nindent 8 }}
+        {{- end }}
         {{- if $simpleAuth }}
         - name: simple-auth-passwords
           image: {{ include "airkube.images.airflow" $ctx }}
@@ -108,7 +114,7 @@ spec:
           args:
             {{- toYaml .args | nindent 12 }}
           env:
-            {{- include "airkube.airflow.env" (dict "context" $ctx "secrets" true "dags" .dags "component" .component "extra" $v.env) | nindent 12 }}
+            {{- $env | nindent 12 }}
           {{- with .ports }}
           ports:
             {{- toYaml . | nindent 12 }}
@@ -121,7 +127,7 @@ spec:
           securityContext:
             {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoot" false) | nindent 12 }}
           volumeMounts:
-            {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx "dags" .dags "dagsWritable" .dagsWritable "podTemplates" .podTemplates "simpleAuth" $simpleAuth "extra" $v.extraVolumeMounts) | nindent 12 }}
+            {{- $mounts | nindent 12 }}
         {{- if $gitSync }}
         {{- include "airkube.airflow.gitSync" (dict "context" $ctx "oneTime" false) | nindent 8 }}
         {{- end }}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from kubernetes.client import models as k8s
 from kubernetes.client.exceptions import ApiException
@@ -146,11 +148,56 @@ def test_a_rollout_should_fail_fast_only_on_a_pod_of_its_newest_revision(
     assert not state.ready
 
 
+@pytest.mark.parametrize(
+    ("container", "restarts", "exit_code", "fails"),
+    [
+        ("git-bundle-init", 1, 1, True),
+        ("git-bundle-init", 0, 1, False),
+        ("git-bundle-init", 3, 0, False),
+        ("scheduler", 2, 1, False),
+        ("scheduler", 3, 137, True),
+    ],
+)
+def test_a_failed_run_shown_between_restarts_should_count_like_a_back_off(
+    container: str, restarts: int, exit_code: int, fails: bool
+) -> None:
+    pod = pod_waiting("CrashLoopBackOff", restarts=restarts)
+    status = pod.status.container_statuses[0]
+    status.name = container
+    status.state = k8s.V1ContainerState(
+        terminated=k8s.V1ContainerStateTerminated(exit_code=exit_code, reason="Error")
+    )
+    problem = deploy._pod_problem(pod)
+    assert (problem is not None) == fails, problem
+    if fails:
+        assert f"{container}: exited {exit_code} (Error) after {restarts} restarts" == problem
+
+
 def test_a_refused_clone_should_fail_fast_after_one_retry() -> None:
     pod = pod_waiting("CrashLoopBackOff", restarts=1)
     assert deploy._pod_problem(pod) is None
     pod.status.container_statuses[0].name = "git-sync-init"
     assert "git-sync-init: CrashLoopBackOff" in (deploy._pod_problem(pod) or "")
+
+
+@pytest.mark.parametrize(
+    ("bundle", "named"),
+    [
+        ({"repo": "https://git/d.git"}, ["login and password", "Secret git-conn", "caBundle"]),
+        ({"repo": "git@git:d.git"}, ["extra.private_key", "Secret git-conn", "knownHosts"]),
+        (
+            {"repo": "https://git/d.git", "connectionSecret": {"name": ""}},
+            ["secrets backend", "airkube_git"],
+        ),
+    ],
+)
+def test_the_git_bundle_hint_should_name_the_connection_in_use(
+    bundle: dict[str, Any], named: list[str]
+) -> None:
+    settings = {"connectionId": "airkube_git", "connectionSecret": {"name": "git-conn"}, **bundle}
+    hint = deploy.git_bundle_hint({"dags": {"gitBundle": settings}})
+    assert bundle["repo"] in hint
+    assert all(word in hint for word in named), hint
 
 
 @pytest.mark.parametrize(

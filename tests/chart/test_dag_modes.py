@@ -264,6 +264,20 @@ class TestGitBundleMode:
             assert not {"git-sync", "git-sync-init"} & names, name
             assert "dags" not in volume_names(spec), name
 
+    def test_the_dag_processor_should_clone_before_it_starts(self, render: Render) -> None:
+        """A clone git refuses fails the rollout instead of a dag-processor parsing nothing."""
+        objects = render(MODES["gitBundle"])
+        spec = self.spec(objects, "dag-processor")
+        inits = [c["name"] for c in spec["initContainers"]]
+        assert inits[-1] == "git-bundle-init" and inits[0] == "wait-for-migrations", inits
+        init, main = spec["initContainers"][-1], spec["containers"][0]
+        assert init["args"] == ["python", "/opt/airflow/config/bundle_init.py"]
+        assert (init["env"], init["volumeMounts"]) == (main["env"], main["volumeMounts"])
+        config = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]
+        assert "DagBundlesManager" in config["bundle_init.py"]
+        task_pod = self.spec(objects, "task pod")
+        assert not task_pod.get("initContainers"), "task pods check out the bundle themselves"
+
     def test_bundles_should_be_kept_on_a_writable_volume_of_their_own(self, render: Render) -> None:
         objects = render(MODES["gitBundle"])
         for name in ("task pod", "dag-processor"):
