@@ -1,16 +1,18 @@
-"""Which Airflow providers an image holds, and whether a release's remote task logs can work.
+"""Which Airflow providers an image holds, and whether the release's settings that need one can
+work: remote task logs and git DAG bundles.
 
 The chart cannot see inside an image, so a release that ships task logs to ``s3://`` on an
 image without the Amazon provider renders fine and then fails in every component, when Airflow
-loads its logging config. ``airkube deploy`` knows the image and checks it first: it asks the
-image itself (a throwaway container lists the installed provider distributions) and remembers the
-answer by image id.
+loads its logging config; a gitBundle release without the git provider parses no DAG.
+``airkube deploy`` knows the image and checks it first: it asks the image itself (a throwaway
+container lists the installed provider distributions) and remembers the answer by image id.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from bootstrap import paths
 from bootstrap.docker import DockerClient
@@ -70,29 +72,57 @@ def image_providers(reference: str, docker: DockerClient) -> set[str] | None:
     return set(found)
 
 
-def require_remote_log_provider(release: Release, docker: DockerClient) -> None:
-    """Refuse a release whose remote task log folder needs a provider its images lack."""
-    needed = remote_log_provider(release)
-    if needed is None:
-        return
-    folder, provider = needed
-    package = PACKAGE_PREFIX + provider
-    for runs, image in release.airflow_images.items():
-        found = image_providers(image, docker)
-        if found is None:
-            log.warning(
-                "not checked: %s (%s) is not in the local Docker engine; logs.remote.baseFolder "
-                "%s needs %s in it",
-                image,
-                runs,
-                folder,
-                package,
+@dataclass(frozen=True)
+class Need:
+    """A provider a release's settings need in its images, and what breaks without it."""
+
+    setting: str
+    provider: str
+    without: str
+
+
+def needed_providers(release: Release) -> list[Need]:
+    """The providers the release's values need inside its images."""
+    needs = []
+    remote = remote_log_provider(release)
+    if remote is not None:
+        folder, provider = remote
+        needs.append(
+            Need(
+                f"logs.remote.baseFolder {folder}",
+                provider,
+                "every component would fail to load Airflow's logging config",
             )
-        elif package not in found:
-            raise AirkubeError(
-                f"logs.remote.baseFolder {folder} needs {package}, which the image of the "
-                f"{runs} ({image}) does not hold: every component would fail to load Airflow's "
-                "logging config",
-                hint=f"build the image with it: airkube image build --provider {provider} "
-                "(or deploy an image that has it)",
+        )
+    if release.dag_mode == "gitBundle":
+        needs.append(
+            Need(
+                "dags.mode=gitBundle",
+                "git",
+                "the dag-processor could not load the bundle and no DAG would be parsed",
             )
+        )
+    return needs
+
+
+def require_providers(release: Release, docker: DockerClient) -> None:
+    """Refuse a release whose settings need a provider its images lack."""
+    for need in needed_providers(release):
+        package = PACKAGE_PREFIX + need.provider
+        for runs, image in release.airflow_images.items():
+            found = image_providers(image, docker)
+            if found is None:
+                log.warning(
+                    "not checked: %s (%s) is not in the local Docker engine; %s needs %s in it",
+                    image,
+                    runs,
+                    need.setting,
+                    package,
+                )
+            elif package not in found:
+                raise AirkubeError(
+                    f"{need.setting} needs {package}, which the image of the {runs} ({image}) "
+                    f"does not hold: {need.without}",
+                    hint=f"build the image with it: airkube image build --provider "
+                    f"{need.provider} (or deploy an image that has it)",
+                )

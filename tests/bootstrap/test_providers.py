@@ -1,4 +1,5 @@
-"""Remote task logs need their provider in the images: deploy checks before helm runs.
+"""Remote task logs and git bundles need their provider in the images: deploy checks before
+helm runs.
 
 The releases are rendered by the real chart. The image is stood in for by this interpreter: the
 listing script really runs, against the providers installed here (no Amazon provider among them).
@@ -60,7 +61,7 @@ def test_s3_logs_on_an_image_without_the_amazon_provider_should_be_refused(
 ) -> None:
     runner = ImageHere()
     with pytest.raises(AirkubeError) as caught:
-        providers.require_remote_log_provider(planned(helm_client, S3_LOGS), DockerClient(runner))
+        providers.require_providers(planned(helm_client, S3_LOGS), DockerClient(runner))
     message = str(caught.value)
     assert (
         "logs.remote.baseFolder s3://logs/airflow needs apache-airflow-providers-amazon" in message
@@ -79,7 +80,7 @@ def test_an_image_with_the_provider_should_pass_and_be_asked_once(
     record = tmp_path / "images" / "providers" / f"{'ab' * 32}.json"
     record.parent.mkdir(parents=True)
     record.write_text(json.dumps(["apache-airflow-providers-amazon"]))
-    providers.require_remote_log_provider(release, DockerClient(runner))
+    providers.require_providers(release, DockerClient(runner))
     assert not [call for call in runner.calls if call[1] == "run"]
 
 
@@ -96,7 +97,7 @@ def test_an_image_the_engine_lacks_should_be_named_as_not_checked(
     helm_client: helm.Helm, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        providers.require_remote_log_provider(
+        providers.require_providers(
             planned(helm_client, S3_LOGS), DockerClient(ImageHere(present=False))
         )
     assert "not checked" in caplog.text and "apache-airflow-providers-amazon" in caplog.text
@@ -104,5 +105,19 @@ def test_an_image_the_engine_lacks_should_be_named_as_not_checked(
 
 def test_without_remote_logs_no_image_should_be_asked(helm_client: helm.Helm) -> None:
     runner = ImageHere()
-    providers.require_remote_log_provider(planned(helm_client, {}), DockerClient(runner))
+    providers.require_providers(planned(helm_client, {}), DockerClient(runner))
     assert runner.calls == []
+
+
+def test_a_git_bundle_on_an_image_without_the_git_provider_should_be_refused(
+    helm_client: helm.Helm, tmp_path: Path
+) -> None:
+    record = tmp_path / "images" / "providers" / f"{'ab' * 32}.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps(["apache-airflow-providers-cncf-kubernetes"]))
+    bundle = {"dags": {"mode": "gitBundle", "gitBundle": {"repo": "https://git.example.org/d"}}}
+    with pytest.raises(AirkubeError) as caught:
+        providers.require_providers(planned(helm_client, bundle), DockerClient(ImageHere()))
+    assert "dags.mode=gitBundle needs apache-airflow-providers-git" in str(caught.value)
+    assert "no DAG would be parsed" in str(caught.value)
+    assert "airkube image build --provider git" in caught.value.hint
