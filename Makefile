@@ -19,14 +19,16 @@ STAMP   := .venv/.airkube-setup
 KUBECONFIG_OPT = $(if $(KUBECONFIG),--kubeconfig $(KUBECONFIG),)
 RELEASE_OPTS = --release $(RELEASE) --namespace $(NAMESPACE)
 # MODE as the chart spells it, and what each mode needs on top.
-CHART_MODE = $(if $(filter git-sync,$(MODE)),gitSync,$(MODE))
-MODE_SETS  = --set dags.mode=$(CHART_MODE) $(if $(GIT_REPO),--set dags.gitSync.repo=$(GIT_REPO),)
+CHART_MODE = $(if $(filter git-sync,$(MODE)),gitSync,$(if $(filter git-bundle,$(MODE)),gitBundle,$(MODE)))
+GIT_MODE   = $(filter git-sync git-bundle,$(MODE))
+MODE_SETS  = --set dags.mode=$(CHART_MODE) $(if $(and $(GIT_MODE),$(GIT_REPO)),--set dags.$(CHART_MODE).repo=$(GIT_REPO),)
 BAKE_DAGS  = $(if $(filter image,$(MODE)),--dags dags,)
 PUSH_DAGS  = $(if $(filter volume,$(MODE)),--push-dags dags,)
-# git-sync without GIT_REPO: the DAGs are published to the local git server and cloned from there.
-LOCAL_GIT  = $(and $(filter git-sync,$(MODE)),$(if $(GIT_REPO),,yes))
+# A git mode without GIT_REPO: the DAGs are published to the local git server and cloned from there.
+LOCAL_GIT  = $(and $(GIT_MODE),$(if $(GIT_REPO),,yes))
 SERVE_DAGS = $(if $(LOCAL_GIT),--git-server dags,)
-GIT_IMAGES = $(if $(filter git-sync,$(MODE)),--image git-sync $(if $(LOCAL_GIT),--image gitserver,),)
+# git-sync runs its own image; git bundles need the git provider in Airflow's.
+GIT_IMAGES = $(if $(filter git-sync,$(MODE)),--image git-sync,) $(if $(filter git-bundle,$(MODE)),--provider git,) $(if $(LOCAL_GIT),--image gitserver,)
 # The images to deploy: one built elsewhere (AIRFLOW_IMAGE), or those built here for the local cluster.
 DEPLOY_IMAGES = $(if $(AIRFLOW_IMAGE),--airflow-image $(AIRFLOW_IMAGE),$(if $(filter values/local.yaml,$(VALUES)),--built-images,))
 
@@ -76,7 +78,7 @@ cluster-status: $(STAMP) ## the health of each local cluster component
 
 ##@ Airflow
 .PHONY: up
-up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, smoke DAG (MODE=image|volume|git-sync; git-sync uses a local git server unless GIT_REPO is set)
+up: $(STAMP) ## the main job: local cluster, images, deploy values/local.yaml, smoke DAG (MODE=image|volume|git-sync|git-bundle; the git modes use a local git server unless GIT_REPO is set)
 	$(MAKE) cluster-up
 	$(MAKE) image deploy smoke LOAD=1 VALUES=values/local.yaml KUBECONFIG="$$($(AIRKUBE) cluster kubeconfig)"
 
@@ -105,10 +107,11 @@ dev: $(STAMP) ## watch dags/ and push every change into the running release, rep
 	$(AIRKUBE) dev --dags dags -f $(VALUES) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
 .PHONY: bench
-bench: $(STAMP) ## measure the baseline on the local cluster; writes bench/results.json and bench/results.png
+bench: $(STAMP) ## measure the baseline on the local cluster; writes bench/results.json, results.png and git-modes.json
 	$(AIRKUBE) cluster up
 	$(AIRKUBE) image build --image postgres --load
 	$(AIRKUBE) bench --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
+	$(AIRKUBE) bench --git-modes --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
 
 .PHONY: pod-templates
 pod-templates: $(STAMP) ## write the worker pod templates of every DAG mode to out/pod-templates

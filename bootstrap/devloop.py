@@ -4,9 +4,9 @@ report when Airflow has parsed them.
 How a change reaches Airflow depends on the release's DAG mode:
 - volume: the changed folder is copied into the DAG volume through the dag-processor;
 - image: DAGs are part of the image, so the image is rebuilt and the release upgraded;
-- gitSync: git is the source. When the repository is the local git server's, the folder is
-  committed and pushed there; for any other repository the loop only reports what Airflow
-  parses after the user pushed.
+- gitSync, gitBundle: git is the source. When the repository is the local git server's, the
+  folder is committed and pushed there; for any other repository the loop only reports what
+  Airflow parses after the user pushed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from bootstrap.errors import AirkubeError
 from bootstrap.release import Release
 
 Snapshot = dict[str, tuple[int, int]]
+GIT_MODES = ("gitSync", "gitBundle")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class PickUp:
     dag_ids: tuple[str, ...]
     parsed_at: datetime.datetime | None
     import_error: str | None
-    seconds: float
+    seconds: float  # from the change to the parse
 
 
 def snapshot(folder: Path) -> Snapshot:
@@ -105,7 +106,8 @@ def wait_for_pickup(
                         import_error=failure["stack_trace"].strip().splitlines()[-1]
                         if failure
                         else None,
-                        seconds=time.monotonic() - started,
+                        # From the change, not from the wait: delivering it takes time too.
+                        seconds=(datetime.datetime.now(datetime.UTC) - since).total_seconds(),
                     )
                 )
                 pending.discard(path)
@@ -138,10 +140,11 @@ def deliver(release: Release, folder: Path, *, reload_image: Callable[[], None])
 
 
 def local_repository(release: Release) -> tuple[gitserver.GitServer, str] | None:
-    """The local git server and repository a gitSync release clones, if it clones from one."""
-    if release.dag_mode != "gitSync":
+    """The local git server and repository a release in a git mode clones, if it clones from
+    one."""
+    if release.dag_mode not in GIT_MODES:
         return None
-    return gitserver.serving(str(release.values["dags"]["gitSync"]["repo"]))
+    return gitserver.serving(str(release.values["dags"][release.dag_mode]["repo"]))
 
 
 def image_reloader(
@@ -176,9 +179,9 @@ def watch(
     interrupted."""
     mode = release.dag_mode
     on_event(f"release {release.name}: DAG mode {mode}; watching {settings.folder}")
-    if mode == "gitSync" and local_repository(release) is None:
+    if mode in GIT_MODES and local_repository(release) is None:
         on_event(
-            "gitSync mode: commit and push to the repository; git-sync pulls it "
+            f"{mode} mode: commit and push to the repository; Airflow pulls it "
             "and each parse is reported here"
         )
     before: Snapshot = {}

@@ -9,9 +9,10 @@ bundle and known_hosts a release was given stay valid when the server is install
 from __future__ import annotations
 
 import datetime
+import json
 import secrets
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ REPOSITORY = "dags"
 # What a release namespace gets to clone from the server over HTTPS.
 CREDENTIALS_SECRET = "airkube-git-credentials"
 CA_CONFIG_MAP = "airkube-git-ca"
-LOCAL_PERIOD = "10s"
+CONNECTION_SECRET = "airkube-git-connection"
+LOCAL_PERIOD_SECONDS = 10
 
 
 def _write_ssh_key(private: Path) -> None:
@@ -148,6 +150,16 @@ class GitServer:
     ) -> str:
         """Push ``folder`` as the newest commit of the repository (through a port-forward);
         the commit id."""
+        return self.publish_history([(folder, message)], repository, kubeconfig=kubeconfig)
+
+    def publish_history(
+        self,
+        snapshots: Iterable[tuple[Path, str]],
+        repository: str,
+        *,
+        kubeconfig: Path | None = None,
+    ) -> str:
+        """Push one commit per snapshot (folder, message) in one go; the head's commit id."""
         clients = kube.clients(kubeconfig)
         (pod,) = clients.core.list_namespaced_pod(
             self.namespace, label_selector=f"app.kubernetes.io/instance={self.release}"
@@ -163,7 +175,7 @@ class GitServer:
                 ca_bundle=self.keys.authority.cert,
             )
             work = paths.cache_dir() / "gitserver" / "work" / f"{self.release}-{repository}"
-            return git.publish(folder, remote, work=work, message=message)
+            return git.publish_history(snapshots, remote, work=work)
 
 
 def _keys_folder(namespace: str, release: str) -> Path:
@@ -229,31 +241,44 @@ def serving(repository_url: str) -> tuple[GitServer, str] | None:
 
 
 def release_values(
-    server: GitServer, clients: kube.KubeClients, namespace: str, repository: str = REPOSITORY
+    server: GitServer,
+    clients: kube.KubeClients,
+    namespace: str,
+    repository: str = REPOSITORY,
+    *,
+    mode: str = "gitSync",
 ) -> dict[str, Any]:
-    """Let a release in ``namespace`` clone ``repository`` over HTTPS: put the login Secret and
-    the CA ConfigMap there, and return the chart values that use them."""
+    """Let a release in ``namespace`` clone ``repository`` over HTTPS in a git DAG mode
+    (``gitSync`` or ``gitBundle``): put the login Secret and the CA ConfigMap there, and return
+    the chart values that use them."""
     kube.ensure_namespace(clients.core, namespace)
+    kube.put_config_map(clients.core, namespace, CA_CONFIG_MAP, {"ca.crt": server.ca_bundle})
+    common = {
+        "repo": server.https_url(repository),
+        "subPath": "",
+        "caBundle": {"kind": "ConfigMap", "name": CA_CONFIG_MAP, "key": "ca.crt"},
+    }
+    if mode == "gitBundle":
+        # Airflow reads the login as a connection; only the dag-processor and api-server get it.
+        connection = {"conn_type": "git", "login": USERNAME, "password": server.keys.password}
+        kube.put_secret(
+            clients.core, namespace, CONNECTION_SECRET, {"connection": json.dumps(connection)}
+        )
+        bundle = {
+            **common,
+            # A local server is for the development loop: a push shows up within seconds.
+            "refreshInterval": LOCAL_PERIOD_SECONDS,
+            "connectionSecret": {"name": CONNECTION_SECRET, "key": "connection"},
+        }
+        return {"dags": {"mode": "gitBundle", "gitBundle": bundle}}
     kube.put_secret(
         clients.core,
         namespace,
         CREDENTIALS_SECRET,
         {"username": USERNAME, "password": server.keys.password},
     )
-    kube.put_config_map(clients.core, namespace, CA_CONFIG_MAP, {"ca.crt": server.ca_bundle})
-    return {
-        "dags": {
-            "mode": "gitSync",
-            "gitSync": {
-                "repo": server.https_url(repository),
-                "subPath": "",
-                # A local server is for the development loop: a push shows up within seconds.
-                "period": LOCAL_PERIOD,
-                "credentialsSecret": CREDENTIALS_SECRET,
-                "caBundle": {"kind": "ConfigMap", "name": CA_CONFIG_MAP, "key": "ca.crt"},
-            },
-        }
-    }
+    sync = {**common, "period": f"{LOCAL_PERIOD_SECONDS}s", "credentialsSecret": CREDENTIALS_SECRET}
+    return {"dags": {"mode": "gitSync", "gitSync": sync}}
 
 
 def serve(
@@ -262,13 +287,14 @@ def serve(
     folder: Path,
     *,
     release_namespace: str,
+    mode: str = "gitSync",
     kubeconfig: Path | None = None,
     on_event: Callable[[str], None] = lambda text: None,
 ) -> dict[str, Any]:
     """Install the server, publish ``folder`` as its DAG repository and let a release in
-    ``release_namespace`` clone it; the chart values for that release."""
+    ``release_namespace`` clone it in ``mode``; the chart values for that release."""
     on_event(f"installing the git server in namespace {NAMESPACE}")
     server = install(client, image, kubeconfig=kubeconfig)
     commit = server.publish(folder, REPOSITORY, kubeconfig=kubeconfig, message=f"Publish {folder}")
     on_event(f"published {folder} as commit {commit[:12]} of {server.https_url(REPOSITORY)}")
-    return release_values(server, kube.clients(kubeconfig), release_namespace)
+    return release_values(server, kube.clients(kubeconfig), release_namespace, mode=mode)

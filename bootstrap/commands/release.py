@@ -31,6 +31,7 @@ def deploy_release(args: argparse.Namespace, context: Context) -> int:
             server_image,
             args.git_server,
             release_namespace=target.namespace,
+            mode="gitBundle" if wanted.get("dags", {}).get("mode") == "gitBundle" else "gitSync",
             kubeconfig=target.kubeconfig,
             on_event=lambda text: print(text, flush=True),
         )
@@ -142,8 +143,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="DIR",
         help="first install the local git server, publish this DAG folder to it and point "
-        "dags.gitSync at it over HTTPS (sets dags.mode=gitSync; its login Secret and CA "
-        "ConfigMap are put into the release namespace)",
+        "dags.gitSync at it over HTTPS (dags.gitBundle when dags.mode=gitBundle; else it sets "
+        "dags.mode=gitSync); its login and CA are put into the release namespace",
     )
     deploy_parser.set_defaults(handler=deploy_release)
 
