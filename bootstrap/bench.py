@@ -52,7 +52,7 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _seconds_between(start: str | None, end: str | None) -> float | None:
+def seconds_between(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None
     parse = datetime.datetime.fromisoformat
@@ -61,7 +61,7 @@ def _seconds_between(start: str | None, end: str | None) -> float | None:
 
 def task_latencies(instances: list[dict[str, Any]]) -> list[float]:
     """Seconds from queued to running, per task instance that has both times."""
-    found = [_seconds_between(ti.get("queued_when"), ti.get("start_date")) for ti in instances]
+    found = [seconds_between(ti.get("queued_when"), ti.get("start_date")) for ti in instances]
     return [value for value in found if value is not None]
 
 
@@ -131,7 +131,7 @@ def run_parallel_dag(
     if not result.succeeded:
         raise AirkubeError(f"benchmark run {result.run_id} ended {result.state}")
     run = api.get(f"/api/v2/dags/{quote(BENCH_DAG)}/dagRuns/{quote(result.run_id)}")
-    wall = _seconds_between(run.get("start_date"), run.get("end_date")) or result.seconds
+    wall = seconds_between(run.get("start_date"), run.get("end_date")) or result.seconds
     instances = api.get(
         f"/api/v2/dags/{quote(BENCH_DAG)}/dagRuns/{quote(result.run_id)}/taskInstances?limit=100"
     )["task_instances"]

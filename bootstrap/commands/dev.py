@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
-from bootstrap import bench, cluster, devloop
+from bootstrap import bench, cluster, devloop, gitbench
 from bootstrap.commands.context import Context, chart_values, release_options, values_options
 
 
@@ -26,6 +27,8 @@ def dev(args: argparse.Namespace, context: Context) -> int:
 
 
 def measure(args: argparse.Namespace, context: Context) -> int:
+    if args.git_modes:
+        return measure_git_modes(args, context)
     pids = [component.pid for component in cluster.status() if component.pid]
     results = bench.measure(
         context.helm(),
@@ -36,6 +39,20 @@ def measure(args: argparse.Namespace, context: Context) -> int:
     json_path, png_path = bench.write(results, args.output)
     print(bench.markdown_table(results))
     print(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+def measure_git_modes(args: argparse.Namespace, context: Context) -> int:
+    results = gitbench.measure(
+        context.helm(),
+        kubeconfig=context.kubeconfig(args.kubeconfig),
+        on_event=lambda text: print(text, flush=True),
+    )
+    args.output.mkdir(parents=True, exist_ok=True)
+    path = args.output / "git-modes.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(gitbench.markdown_table(results))
+    print(f"wrote {path}")
     return 0
 
 
@@ -65,6 +82,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and results.png.",
     )
     parser.add_argument("--output", type=Path, default=Path("bench"), help="folder for the results")
+    parser.add_argument(
+        "--git-modes",
+        action="store_true",
+        help="measure instead what each git DAG mode adds to a task's start, against image mode, "
+        "on a sample repository in the local git server (writes git-modes.json)",
+    )
     parser.add_argument(
         "--kubeconfig", type=Path, metavar="FILE", help="cluster (default: the local one)"
     )
