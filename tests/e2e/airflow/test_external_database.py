@@ -18,41 +18,19 @@ from urllib.parse import quote
 
 import pytest
 
-from bootstrap import cluster, deploy, devcharts, helm, values
+from bootstrap import cluster, deploy, helm, values
 from bootstrap.kube import KubeClients, ensure_namespace, put_secret
-from bootstrap.kube import exec_in as exec_in_container
 from bootstrap.release import Target
 from tests.e2e.airflow.helpers import api_session, base_values, run
+from tests.e2e.airflow.outside import DB_HOST, fresh_database, postgres_server, psql
 
-DB_NAMESPACE = "airkube-e2e-db"
-DB_SERVER = "pg"
 NAMESPACE = "airkube-e2e-ext"
 RELEASE = "ext"
 DATABASE = "airflow_ext"
 USER = "airflow_ext"
 # What a URL would need escaped, and quotes a careless shell or SQL line would trip on.
 PASSWORD = "p@ss:w/rd?#%&=+ 'q\"" + secrets.token_hex(4)
-HOST = f"{DB_SERVER}.{DB_NAMESPACE}.svc"
 PROBE = "e2e_upgrade_probe"
-
-
-def server_pod(kube: KubeClients) -> str:
-    (pod,) = kube.core.list_namespaced_pod(
-        DB_NAMESPACE, label_selector=f"app.kubernetes.io/instance={DB_SERVER}"
-    ).items
-    return str(pod.metadata.name)
-
-
-def psql(kube: KubeClients, sql: str, *variables: str, database: str = "postgres") -> str:
-    """Run ``sql`` as the superuser; ``variables`` are psql ``-v name=value`` pairs."""
-    command = ["psql", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-tA"]
-    for variable in variables:
-        command += ["-v", variable]
-    done = exec_in_container(
-        kube, DB_NAMESPACE, server_pod(kube), "postgres", command, stdin=sql.encode()
-    )
-    assert done.returncode == 0, f"psql failed: {done.stderr}"
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -63,25 +41,11 @@ def database(
     kube: KubeClients,
 ) -> None:
     """A fresh server with an empty database and its user, and the release namespace's Secret."""
-    repository, _, tag = built_images["postgres"].rpartition(":")
-    devcharts.install(
-        helm_on_cluster,
-        "postgres",
-        {
-            "image": {"repository": repository, "tag": tag},
-            "superuserPassword": secrets.token_urlsafe(16),
-        },
-        release=DB_SERVER,
-        namespace=DB_NAMESPACE,
-        kubeconfig=local_cluster.kubeconfig,
-    )
-    psql(kube, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE);")
-    psql(kube, f"DROP USER IF EXISTS {USER};")
-    psql(kube, f"CREATE USER {USER} PASSWORD :'password';", f"password={PASSWORD}")
-    psql(kube, f"CREATE DATABASE {DATABASE} OWNER {USER};")
+    postgres_server(helm_on_cluster, built_images["postgres"], local_cluster.kubeconfig)
+    fresh_database(kube, DATABASE, USER, PASSWORD)
     ensure_namespace(kube.core, NAMESPACE)
     put_secret(kube.core, NAMESPACE, "ext-db-password", {"password": PASSWORD})
-    url = f"postgresql+psycopg2://{USER}:{quote(PASSWORD, safe='')}@{HOST}:5432/{DATABASE}"
+    url = f"postgresql+psycopg2://{USER}:{quote(PASSWORD, safe='')}@{DB_HOST}:5432/{DATABASE}"
     put_secret(kube.core, NAMESPACE, "ext-db-url", {"connection": f"{url}?sslmode=disable"})
 
 
@@ -125,7 +89,7 @@ def test_a_release_should_run_on_an_external_database_and_leave_it_on_uninstall(
     kube: KubeClients,
 ) -> None:
     by_fields = {
-        "host": HOST,
+        "host": DB_HOST,
         "database": DATABASE,
         "user": USER,
         "passwordSecret": {"name": "ext-db-password", "key": "password"},

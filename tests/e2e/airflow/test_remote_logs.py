@@ -19,7 +19,6 @@ from kubernetes.client.exceptions import ApiException
 from bootstrap import cluster, deploy, helm, images, objectstore, values
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients
-from bootstrap.kube import exec_in as exec_in_container
 from tests.e2e.airflow.helpers import (
     NAMESPACE,
     RELEASE,
@@ -33,12 +32,13 @@ from tests.e2e.airflow.helpers import (
     switched_release,
     trigger,
 )
+from tests.e2e.airflow.outside import LOG_BUCKET as BUCKET
+from tests.e2e.airflow.outside import bucket_files, object_store
 from tests.e2e.waiting import wait_for
 
 PROBE = "e2e_upgrade_probe"
 CONNECTION_SECRET = "e2e-remote-logs"
 CONN_ID = "remote_logs"
-BUCKET = "airflow-logs"
 
 
 def remote_logs() -> dict[str, Any]:
@@ -59,10 +59,7 @@ def remote_logs() -> dict[str, Any]:
 def store(
     helm_on_cluster: helm.Helm, local_cluster: cluster.ClusterInfo
 ) -> objectstore.ObjectStore:
-    image = build_and_load("objectstore", images.BuildOptions(record=False))
-    return objectstore.install(
-        helm_on_cluster, image, buckets=(BUCKET,), kubeconfig=local_cluster.kubeconfig
-    )
+    return object_store(helm_on_cluster, BUCKET, local_cluster.kubeconfig)
 
 
 @pytest.fixture(scope="module")
@@ -105,25 +102,6 @@ def remove_secret(kube: KubeClients) -> None:
             raise
 
 
-def bucket_files(kube: KubeClients, store: objectstore.ObjectStore) -> dict[str, str]:
-    """Every object in the bucket, read as the file the store keeps it in."""
-    (pod,) = kube.core.list_namespaced_pod(
-        store.namespace, label_selector=f"app.kubernetes.io/instance={store.release}"
-    ).items
-    folder = f"/store/buckets/{BUCKET}"
-    listing = exec_in_container(
-        kube, store.namespace, pod.metadata.name, "objectstore", ["find", folder, "-type", "f"]
-    )
-    found = {}
-    for path in listing.stdout.split("\n"):
-        if path.strip() and "/.sgwtmp" not in path:
-            done = exec_in_container(
-                kube, store.namespace, pod.metadata.name, "objectstore", ["cat", path]
-            )
-            found[path.removeprefix(folder + "/")] = done.stdout
-    return found
-
-
 def test_remote_logs_on_an_image_without_their_provider_should_be_refused_before_helm(
     release: deploy.DeployResult,
     built_images: dict[str, str],
@@ -164,7 +142,7 @@ def test_a_task_log_should_reach_the_bucket_and_read_back_once_its_pod_is_gone(
             "the task's log in the bucket",
             lambda: {
                 key: text
-                for key, text in bucket_files(kube, store).items()
+                for key, text in bucket_files(kube, store, BUCKET).items()
                 if f"dag_id={PROBE}" in key and line in text
             },
         )
