@@ -50,7 +50,7 @@ WRONG_LOGIN = "e2e-git-wrong-login"
 MODES = ("gitSync", "gitBundle")
 # The init container that fetches the DAGs first, in each mode.
 FETCHER = {"gitSync": "git-sync-init", "gitBundle": "git-bundle-init"}
-DAG_ID = re.compile(r'^\s*dag_id="([^"]+)"', re.MULTILINE)
+DECLARED_DAG_ID = re.compile(r'^\s*dag_id="([^"]+)"', re.MULTILINE)
 MARKER_DAG = '''"""Prints the marker written into this file when the test published it."""
 
 import pendulum
@@ -158,9 +158,8 @@ def image_dag_ids() -> list[str]:
     """The DAGs baked into the shared release's image (the file name is not the id)."""
     folder = merged_dag_folder()
     try:
-        return sorted(
-            found for path in folder.glob("*.py") for found in DAG_ID.findall(path.read_text())
-        )
+        texts = [path.read_text() for path in folder.glob("*.py")]
+        return sorted(found for text in texts for found in DECLARED_DAG_ID.findall(text))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
