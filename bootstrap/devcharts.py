@@ -36,3 +36,13 @@ def install(
         wait=True,
         kubeconfig=kubeconfig,
     )
+
+
+def network_flow(release: str, namespace: str, ports: tuple[int, ...]) -> dict[str, Any]:
+    """The airkube chart's ``networkPolicies`` flow (peers and ports) that lets a release's pods
+    reach a dev service's pods: its pods by their release label, on the ports they listen on."""
+    peer = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/instance": release}},
+    }
+    return {"peers": [peer], "ports": [{"port": port} for port in ports]}

@@ -26,6 +26,7 @@ from bootstrap.cluster.pki import SERVER_USAGE, CertSpec, Pair, ensure_authority
 
 USERNAME = "airkube"
 HTTPS_PORT = 8443
+SSH_PORT = 2222
 NAMESPACE = "airkube-git"
 RELEASE = "gitserver"
 REPOSITORY = "dags"
@@ -124,6 +125,10 @@ class GitServer:
     @property
     def host(self) -> str:
         return f"{self.release}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
+
+    def network_flow(self) -> dict[str, Any]:
+        """The chart's networkPolicies.git flow to this server (the ports its pod listens on)."""
+        return devcharts.network_flow(self.release, self.namespace, (HTTPS_PORT, SSH_PORT))
 
     def https_url(self, repository: str) -> str:
         return f"https://{self.host}/{repository}.git"
@@ -253,6 +258,8 @@ def release_values(
     the chart values that use them."""
     kube.ensure_namespace(clients.core, namespace)
     kube.put_config_map(clients.core, namespace, CA_CONFIG_MAP, {"ca.crt": server.ca_bundle})
+    # Used when the release turns its NetworkPolicies on.
+    reachable = {"networkPolicies": {"git": server.network_flow()}}
     common = {
         "repo": server.https_url(repository),
         "subPath": "",
@@ -270,7 +277,7 @@ def release_values(
             "refreshInterval": LOCAL_PERIOD_SECONDS,
             "connectionSecret": {"name": CONNECTION_SECRET, "key": "connection"},
         }
-        return {"dags": {"mode": "gitBundle", "gitBundle": bundle}}
+        return {"dags": {"mode": "gitBundle", "gitBundle": bundle}, **reachable}
     kube.put_secret(
         clients.core,
         namespace,
@@ -278,7 +285,7 @@ def release_values(
         {"username": USERNAME, "password": server.keys.password},
     )
     sync = {**common, "period": f"{LOCAL_PERIOD_SECONDS}s", "credentialsSecret": CREDENTIALS_SECRET}
-    return {"dags": {"mode": "gitSync", "gitSync": sync}}
+    return {"dags": {"mode": "gitSync", "gitSync": sync}, **reachable}
 
 
 def serve(

@@ -46,6 +46,17 @@ class SourceArchive:
 
 
 @dataclass(frozen=True)
+class SourceEdit:
+    """One exact replacement in an upstream file, expected ``count`` times: when upstream's text
+    moved, the build stops instead of building something else."""
+
+    path: str
+    old: str
+    new: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class GoProgram:
     """One family of binaries built from Go source at a pinned version.
 
@@ -66,6 +77,12 @@ class GoProgram:
     archive: SourceArchive | None = None
     source: Path | None = None
     """A module of this repository, built from its folder (no download)."""
+    overlay: Path | None = None
+    """Files of this repository added to the upstream tree (none may exist there already)."""
+    edits: tuple[SourceEdit, ...] | None = None
+    """Replacements in the upstream tree, applied after the overlay."""
+    proxy_fallback: bool | None = None
+    """Without the archive in the sources folder, take the module's source from the proxy."""
 
 
 def parse_go_version(text: str) -> tuple[int, int]:
@@ -167,11 +184,12 @@ def go_binary_name(package: str) -> str:
 
 def fingerprint(program: GoProgram, go_version: str) -> str:
     """What identifies one build: the program's pin and flags, and the Go toolchain."""
-    # An unset archive is left out, so builds fingerprinted before archives existed still count.
+    # Unset options are left out, so builds fingerprinted before an option existed still count.
     pin = {key: value for key, value in asdict(program).items() if value is not None}
-    if program.source is not None:
-        # The content, not the folder: every checkout of the same code shares one build.
-        pin["source"] = source_digest(program.source)
+    # The content, not the folder: every checkout of the same code shares one build.
+    for key in ("source", "overlay"):
+        if pin.get(key) is not None:
+            pin[key] = source_digest(pin[key])
     payload = json.dumps({"program": pin, "go": go_version}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -256,13 +274,15 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
     env = _go_env(program)
     if program.source is not None:
         source = program.source
-    elif program.archive is not None:
+    elif program.archive is not None and not _from_proxy(program):
         archive = source_archive(
             program.archive, program=program.name, sources=os.environ.get(SOURCES_ENV)
         )
         log.info("%s %s: unpacking %s", program.name, program.version, archive)
         source = _unpack(archive, work)
-        go_mod = (source / "go.mod").read_text()
+    elif program.archive is not None:
+        log.info("%s %s: fetching the module source", program.name, program.version)
+        source = _module_tree(go, program, work, env, runner)
     else:
         work.mkdir(parents=True, exist_ok=True)
         source = work
@@ -274,6 +294,7 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
         # the template each time keeps the result a function of the pin alone.
         (work / "go.mod").write_text(go_mod)
         runner([go, "mod", "tidy"], env=env, cwd=work)
+    apply_changes(program, source)
     out.mkdir(parents=True, exist_ok=True)
     (out / FINGERPRINT_FILE).unlink(missing_ok=True)
     if program.staging_version:
@@ -293,6 +314,48 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
     (out / FINGERPRINT_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
     log.info("%s %s: built in %.0f s", program.name, program.version, time.monotonic() - started)
     return out
+
+
+def _from_proxy(program: GoProgram) -> bool:
+    """Whether the module proxy stands in for a source archive the sources folder lacks."""
+    assert program.archive is not None
+    sources = os.environ.get(SOURCES_ENV) or ""
+    present = bool(sources) and (Path(sources).expanduser() / program.archive.file_name).is_file()
+    return bool(program.proxy_fallback) and not present
+
+
+def _module_tree(
+    go: str, program: GoProgram, work: Path, env: dict[str, str], runner: Runner
+) -> Path:
+    """A writable copy of the module's source as the proxy serves it (its own go.mod/go.sum)."""
+    download = [go, "mod", "download", "-json", f"{program.module}@{program.version}"]
+    folder = Path(json.loads(runner(download, env=env).stdout)["Dir"])
+    shutil.rmtree(work, ignore_errors=True)
+    tree = work / folder.name
+    # The module cache is read-only; the copy is edited and built in place.
+    shutil.copytree(folder, tree, copy_function=shutil.copyfile)
+    return tree
+
+
+def apply_changes(program: GoProgram, tree: Path) -> None:
+    """Add ``program.overlay`` to the unpacked upstream ``tree`` and apply its edits."""
+    if program.overlay is not None:
+        for added in sorted(p for p in program.overlay.rglob("*") if p.is_file()):
+            target = tree / added.relative_to(program.overlay)
+            if target.exists():
+                raise AirkubeError(f"{target} already exists upstream; the overlay would hide it")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(added, target)
+    for edit in program.edits or ():
+        path = tree / edit.path
+        text = path.read_text()
+        found = text.count(edit.old)
+        if found != edit.count:
+            raise AirkubeError(
+                f"{edit.path}: the text to replace occurs {found} times, not {edit.count}",
+                hint="the upstream source is not the pinned one; check the archive or the pin",
+            )
+        path.write_text(text.replace(edit.old, edit.new))
 
 
 def _go_env(program: GoProgram) -> dict[str, str]:

@@ -37,6 +37,10 @@ class ObjectStore:
         """The S3 endpoint as pods in the cluster reach it."""
         return f"http://{self.release}.{self.namespace}.svc:{PORT}"
 
+    def network_flow(self) -> dict[str, Any]:
+        """The chart's networkPolicies.logStore flow to this store."""
+        return devcharts.network_flow(self.release, self.namespace, (PORT,))
+
     def connection(self) -> dict[str, Any]:
         """An Airflow ``aws`` connection to the store, in Airflow's JSON form. Buckets are
         addressed by path: the cluster's DNS has no name per bucket."""

@@ -13,6 +13,7 @@ from bootstrap.kube import KubeClients
 
 COREDNS_USER = "airkube:coredns"
 PROVISIONER_USER = "airkube:storage-provisioner"
+NETWORK_POLICIES_USER = "airkube:network-policies"
 
 
 def _role(name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def _binding(name: str, user: str) -> dict[str, Any]:
 
 
 def rbac_objects() -> list[dict[str, Any]]:
-    """Least-privilege roles for cluster DNS and the volume provisioner (pure)."""
+    """Least-privilege roles for cluster DNS, the volume provisioner and the NetworkPolicy
+    enforcer (pure)."""
     coredns_rules = [
         {
             "apiGroups": [""],
@@ -66,11 +68,21 @@ def rbac_objects() -> list[dict[str, Any]]:
         },
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
     ]
+    network_policies_rules = [
+        {"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["list", "watch"]},
+        {
+            "apiGroups": ["networking.k8s.io"],
+            "resources": ["networkpolicies"],
+            "verbs": ["list", "watch"],
+        },
+    ]
     return [
         _role(COREDNS_USER, coredns_rules),
         _binding(COREDNS_USER, COREDNS_USER),
         _role(PROVISIONER_USER, provisioner_rules),
         _binding(PROVISIONER_USER, PROVISIONER_USER),
+        _role(NETWORK_POLICIES_USER, network_policies_rules),
+        _binding(NETWORK_POLICIES_USER, NETWORK_POLICIES_USER),
     ]
 
 

@@ -22,9 +22,13 @@ from bootstrap.cluster.versions import (
     coredns_program,
     etcd_program,
     kubernetes_program,
+    network_policies_program,
 )
 
 ADMISSION_PLUGINS = ("NodeRestriction",)
+NETWORK_POLICIES_METRICS = "127.0.0.1:10262"
+#: The netfilter queue the enforcer reads packets from (any id no other program uses).
+NETWORK_POLICIES_QUEUE = 100
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Binaries:
     etcd: Path
     containerd: Path
     coredns: Path
+    network_policies: Path
 
     def kube(self, name: str) -> str:
         return str(self.kubernetes / name)
@@ -170,6 +175,19 @@ def coredns_argv(bins: Binaries, layout: ClusterLayout) -> list[str]:
     return [str(bins.coredns / "coredns"), "-conf", str(layout.config / "Corefile")]
 
 
+def network_policies_argv(bins: Binaries, layout: ClusterLayout) -> list[str]:
+    # containerd runs without NRI here, so pod addresses come from the API server.
+    return [
+        str(bins.network_policies / "kube-network-policies"),
+        f"--kubeconfig={layout.kubeconfig_for('network-policies')}",
+        f"--hostname-override={NODE_NAME}",
+        f"--nfqueue-id={NETWORK_POLICIES_QUEUE}",
+        f"--metrics-bind-address={NETWORK_POLICIES_METRICS}",
+        "--disable-nri",
+        "--v=2",
+    ]
+
+
 # ---------------------------------------------------------------------------- the table
 
 
@@ -191,7 +209,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runtime", ("containerd",)),
     ("control plane", ("etcd", "kube-apiserver")),
     ("controllers", ("kube-controller-manager", "kube-scheduler")),
-    ("node", ("kubelet", "kube-proxy", "coredns", "storage-provisioner")),
+    ("node", ("kubelet", "kube-proxy", "network-policies", "coredns", "storage-provisioner")),
 )
 START_ORDER = tuple(name for _, names in STAGES for name in names)
 
@@ -203,6 +221,7 @@ def binaries(layout: ClusterLayout) -> Binaries:
         etcd=gobuild.output_dir(layout.bin_root, etcd_program()),
         containerd=gobuild.output_dir(layout.bin_root, containerd_program()),
         coredns=gobuild.output_dir(layout.bin_root, coredns_program()),
+        network_policies=gobuild.output_dir(layout.bin_root, network_policies_program()),
     )
 
 
@@ -313,6 +332,12 @@ def component_table(
             http(Probe("http://127.0.0.1:10256/healthz")),
             60,
             reads=(layout.config / "kube-proxy.yaml", layout.kubeconfig_for("kube-proxy")),
+        ),
+        "network-policies": Component(
+            daemon("network-policies", network_policies_argv(bins, layout)),
+            http(Probe(f"http://{NETWORK_POLICIES_METRICS}/metrics")),
+            60,
+            reads=(layout.kubeconfig_for("network-policies"),),
         ),
         "coredns": Component(
             daemon("coredns", coredns_argv(bins, layout)),

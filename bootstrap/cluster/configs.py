@@ -29,6 +29,7 @@ KUBECONFIG_USERS = {
     "kube-proxy": ("kube-proxy", "system:kube-proxy"),
     "coredns": ("coredns", "airkube:coredns"),
     "storage-provisioner": ("storage-provisioner", "airkube:storage-provisioner"),
+    "network-policies": ("network-policies", "airkube:network-policies"),
 }
 
 

@@ -114,6 +114,7 @@ def certificate_specs(network: ClusterNetwork) -> tuple[CertSpec, ...]:
         ),
         CertSpec("coredns", "airkube:coredns"),
         CertSpec("storage-provisioner", "airkube:storage-provisioner"),
+        CertSpec("network-policies", "airkube:network-policies"),
     )
 
 

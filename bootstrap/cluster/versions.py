@@ -9,12 +9,16 @@ kubeadm deploys for this release; CoreDNS is the version kubeadm 1.37 ships.
 
 from __future__ import annotations
 
-from bootstrap.gobuild import GoProgram
+from pathlib import Path
+
+from bootstrap.gobuild import GoProgram, SourceArchive, SourceEdit
 
 KUBERNETES = "v1.37.0"
 ETCD = "v3.7.3"
 CONTAINERD = "v2.4.2"
 COREDNS = "v1.14.6"
+#: The NetworkPolicy enforcer kind runs; built from its release snapshot or module.
+NETWORK_POLICIES = "v1.1.1"
 
 #: Debian bookworm packages the cluster runs on, with their exact versions.
 DEBIAN_PACKAGES: dict[str, str] = {
@@ -99,6 +103,56 @@ def coredns_program(version: str = COREDNS) -> GoProgram:
     )
 
 
-def go_programs() -> tuple[GoProgram, ...]:
+_XT_QUEUE_OVERLAY = Path(__file__).parent / "overlays" / "kube-network-policies"
+# Both places upstream builds the nftables ``queue`` statement.
+_NFT_QUEUE_STATEMENT = """\tqueue := &expr.Queue{Num: uint16(c.config.QueueID)}
+\tif c.config.FailOpen {
+\t\tqueue.Flag = expr.QueueFlagBypass
+\t}
+"""
+
+
+def network_policies_program(
+    version: str = NETWORK_POLICIES, *, nft_queue: bool = True
+) -> GoProgram:
+    """kube-network-policies, the standard NetworkPolicy enforcer (nftables and nfqueue).
+
+    Kernels built without nft_queue refuse upstream's ``queue`` statement; for them the same
+    queue is reached through the xtables NFQUEUE target (nft_compat), the only change.
+    """
+    overlay, edits = None, None
+    if not nft_queue:
+        overlay = _XT_QUEUE_OVERLAY
+        edits = (
+            SourceEdit(
+                path="pkg/dataplane/controller.go",
+                old=_NFT_QUEUE_STATEMENT,
+                new="\tqueue := xtablesQueue(c.config.QueueID, c.config.FailOpen)\n",
+                count=2,
+            ),
+        )
+    return GoProgram(
+        name="kube-network-policies",
+        module="sigs.k8s.io/kube-network-policies",
+        version=version,
+        commands={"kube-network-policies": "./cmd/kube-network-policies/standard"},
+        archive=SourceArchive(
+            file_name=f"kube-network-policies-{version}.tar.gz",
+            sha256="1fc3ac372d83459c40d0aa512dc49bef6ab68985242b973c88ea174807c01477",
+            repository="https://github.com/kubernetes-sigs/kube-network-policies",
+        ),
+        proxy_fallback=True,
+        overlay=overlay,
+        edits=edits,
+    )
+
+
+def go_programs(*, nft_queue: bool = True) -> tuple[GoProgram, ...]:
     """Every Go build the cluster needs, Kubernetes first because it takes longest."""
-    return (kubernetes_program(), etcd_program(), containerd_program(), coredns_program())
+    return (
+        kubernetes_program(),
+        etcd_program(),
+        containerd_program(),
+        coredns_program(),
+        network_policies_program(nft_queue=nft_queue),
+    )

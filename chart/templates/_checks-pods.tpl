@@ -55,7 +55,7 @@ twice, so a component cannot be decoded, and task pods silently lose the release
 Usage: {{ include "airkube.checks.labels" (dict "context" $ "key" "scheduler.labels" "labels" $labels) }}
 */}}
 {{- define "airkube.checks.labels" -}}
-{{- $chart := merge (include "airkube.labels.standard" (dict "context" .context "component" "x") | fromYaml) (include "airkube.labels.airflowClient" .context | fromYaml) (dict "airkube.io/pod-template" "") -}}
+{{- $chart := merge (include "airkube.labels.standard" (dict "context" .context "component" "x") | fromYaml) (dict "airkube.io/pod-template" "") -}}
 {{- range $label, $_ := .labels -}}
 {{- if hasKey $chart $label -}}
 {{- fail (printf "\n%s.%s: the chart sets this label itself; pick another key (the chart's are %s)" $.key $label (keys $chart | sortAlpha | join ", ")) -}}

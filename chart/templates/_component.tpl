@@ -38,7 +38,6 @@ spec:
     metadata:
       labels:
         {{- include "airkube.labels.standard" . | nindent 8 }}
-        {{- include "airkube.labels.airflowClient" $ctx | nindent 8 }}
         {{- with $v.labels }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

@@ -20,12 +20,3 @@ app.kubernetes.io/part-of: airflow
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | replace "+" "_" }}
 {{- end -}}
-
-{{/*
-airkube.labels.airflowClient: marks pods that may talk to Postgres and the execution API; the
-NetworkPolicies select on it.
-Usage: {{ include "airkube.labels.airflowClient" . }}
-*/}}
-{{- define "airkube.labels.airflowClient" -}}
-airkube.io/airflow-client: "true"
-{{- end -}}

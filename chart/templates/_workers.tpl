@@ -47,7 +47,6 @@ metadata:
   name: placeholder-name
   labels:
     {{- include "airkube.labels.standard" (dict "context" $ctx "component" "worker") | nindent 4 }}
-    {{- include "airkube.labels.airflowClient" $ctx | nindent 4 }}
     airkube.io/pod-template: {{ .name }}
     {{- with $s.labels }}
     {{- toYaml . | nindent 4 }}

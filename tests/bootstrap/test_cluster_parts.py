@@ -8,13 +8,14 @@ import sys
 import tarfile
 from pathlib import Path
 
-from bootstrap.cluster import daemons
+from bootstrap.cluster import addons, daemons
 from bootstrap.cluster.components import (
     START_ORDER,
     Binaries,
     apiserver_argv,
     component_table,
     kubelet_argv,
+    network_policies_argv,
 )
 from bootstrap.cluster.images import import_argv, toolbox_spec
 from bootstrap.cluster.layout import PROVISIONER_NAME, ClusterLayout, ClusterNetwork
@@ -27,7 +28,9 @@ from bootstrap.cluster.provisioner import volume_for_claim, wants_volume
 from bootstrap.cluster.versions import containerd_program
 from bootstrap.gobuild import build_argv, go_binary_name
 
-BINS = Binaries(Path("/b/k8s"), Path("/b/etcd"), Path("/b/containerd"), Path("/b/coredns"))
+BINS = Binaries(
+    Path("/b/k8s"), Path("/b/etcd"), Path("/b/containerd"), Path("/b/coredns"), Path("/b/netpol")
+)
 
 
 def test_apiserver_should_enforce_node_and_rbac_authorization(tmp_path: Path) -> None:
@@ -223,3 +226,16 @@ def test_a_changed_config_file_should_restart_the_components_that_read_it(tmp_pa
     assert readers == {"kubelet"}
     written = {path for c in table.values() for path in c.reads}
     assert layout.kubeconfig_for("storage-provisioner") in written
+
+
+def test_the_policy_enforcer_should_watch_as_its_own_least_privileged_user(tmp_path: Path) -> None:
+    argv = network_policies_argv(BINS, ClusterLayout(tmp_path))
+    assert argv[0] == "/b/netpol/kube-network-policies"
+    assert f"--kubeconfig={tmp_path}" in " ".join(argv) and "--disable-nri" in argv, argv
+    rules = next(
+        o["rules"]
+        for o in addons.rbac_objects()
+        if o["kind"] == "ClusterRole" and o["metadata"]["name"] == addons.NETWORK_POLICIES_USER
+    )
+    verbs = {verb for rule in rules for verb in rule["verbs"]}
+    assert verbs == {"list", "watch"}, rules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -158,3 +159,60 @@ def test_an_archive_program_should_build_offline_with_its_version_linked_in(
     assert subprocess.run([folder / "hello"], capture_output=True, text=True).stdout == "v1.2.3\n"
     stamp = json.loads((folder / gobuild.FINGERPRINT_FILE).read_text())
     assert gobuild.is_built(tmp_path / "bin", program, stamp["go"])
+
+
+def test_an_overlay_and_edits_should_change_the_built_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go_mod = "module example.test/hello\n\ngo 1.26\n"
+    archive = snapshot(tmp_path, "hello-v1.2.3", {"go.mod": go_mod, "main.go": HELLO_SOURCE})
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "greeting.go").write_text('package main\n\nfunc greeting() string { return "hi" }\n')
+    edit = gobuild.SourceEdit("main.go", "fmt.Println(version)", "fmt.Println(greeting())")
+    program = dataclasses.replace(hello_program(archive), overlay=overlay, edits=(edit,))
+    monkeypatch.setenv("AIRKUBE_SOURCES", str(tmp_path))
+    monkeypatch.setenv("GOFLAGS", "-mod=mod")
+    monkeypatch.setenv("GOPROXY", "off")
+    folder = gobuild.ensure_built(program, bin_root=tmp_path / "bin", build_root=tmp_path / "work")
+    assert subprocess.run([folder / "hello"], capture_output=True, text=True).stdout == "hi\n"
+    plain = hello_program(archive)
+    assert gobuild.fingerprint(plain, "go1.26.8") != gobuild.fingerprint(program, "go1.26.8")
+
+
+def test_an_edit_whose_text_moved_upstream_should_stop_the_build(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "main.go").write_text("a\na\n")
+    program = GoProgram("x", "example.test/x", "v1", {"x": "."})
+    twice = dataclasses.replace(program, edits=(gobuild.SourceEdit("main.go", "a\n", "b\n"),))
+    with pytest.raises(AirkubeError, match="occurs 2 times, not 1"):
+        gobuild.apply_changes(twice, tree)
+    assert (tree / "main.go").read_text() == "a\na\n"
+
+
+def test_an_overlay_should_never_hide_an_upstream_file(tmp_path: Path) -> None:
+    tree, overlay = tmp_path / "tree", tmp_path / "overlay"
+    for folder in (tree, overlay):
+        folder.mkdir()
+        (folder / "main.go").write_text(folder.name)
+    program = dataclasses.replace(
+        GoProgram("x", "example.test/x", "v1", {"x": "."}), overlay=overlay
+    )
+    with pytest.raises(AirkubeError, match="already exists upstream"):
+        gobuild.apply_changes(program, tree)
+    assert (tree / "main.go").read_text() == "tree"
+
+
+def test_without_its_archive_a_program_with_a_proxy_fallback_should_use_the_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = snapshot(tmp_path, "hello-v1.2.3", {"go.mod": "module example.test/hello\n"})
+    program = dataclasses.replace(hello_program(archive), proxy_fallback=True)
+    monkeypatch.setenv("AIRKUBE_SOURCES", str(tmp_path))
+    assert not gobuild._from_proxy(program)
+    monkeypatch.setenv("AIRKUBE_SOURCES", str(tmp_path / "elsewhere"))
+    assert gobuild._from_proxy(program)
+    monkeypatch.delenv("AIRKUBE_SOURCES")
+    assert gobuild._from_proxy(program)
+    assert not gobuild._from_proxy(hello_program(archive)), "no fallback: the archive is needed"

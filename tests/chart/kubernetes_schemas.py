@@ -18,6 +18,7 @@ SCHEMA_FILE = paths.CHART_DIR / "values.schema.json"
 # still validates what the chart renders against every supported version.
 KUBERNETES_VERSION = tools.KUBERNETES_VERSIONS[-1]
 CORE = "io.k8s.api.core.v1"
+NETWORKING = "io.k8s.api.networking.v1"
 PREFIX = "io.k8s."
 
 # values key -> (Kubernetes type, whether the key holds a list of them)
@@ -33,7 +34,10 @@ PASS_THROUGH: dict[str, tuple[str, bool]] = {
     "extraVolumeMounts": (f"{CORE}.VolumeMount", True),
     "extraInitContainers": (f"{CORE}.Container", True),
     "extraContainers": (f"{CORE}.Container", True),
-    "extraIngressFrom": ("io.k8s.api.networking.v1.NetworkPolicyPeer", True),
+    "extraIngressFrom": (f"{NETWORKING}.NetworkPolicyPeer", True),
+    "peers": (f"{NETWORKING}.NetworkPolicyPeer", True),
+    "ports": (f"{NETWORKING}.NetworkPolicyPort", True),
+    "extraEgress": (f"{NETWORKING}.NetworkPolicyEgressRule", True),
     "claims": (f"{CORE}.ResourceClaim", True),
 }
 

@@ -407,25 +407,3 @@ class TestRbac:
     def test_rbac_can_be_left_to_the_cluster_admin(self, render: Render) -> None:
         kinds = {o["kind"] for o in render({"rbac": {"create": False}})}
         assert not kinds & {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
-
-
-class TestNetworkPolicies:
-    def test_should_be_off_by_default(self, render: Render) -> None:
-        assert not [o for o in render() if o["kind"] == "NetworkPolicy"]
-
-    def test_only_airflow_pods_should_reach_postgres_and_the_api_server(
-        self, render: Render
-    ) -> None:
-        objects = render({"networkPolicies": {"enabled": True}})
-        pg = by_kind_name(objects, "NetworkPolicy", "airflow-postgresql")
-        assert jmespath.search("spec.ingress[0].from[0].podSelector.matchLabels", pg) == {
-            "app.kubernetes.io/instance": "airflow",
-            "airkube.io/airflow-client": "true",
-        }
-        api = by_kind_name(objects, "NetworkPolicy", "airflow-api-server")
-        assert jmespath.search("spec.ingress[0].ports[0].port", api) == 8080
-        for name in COMPONENTS:
-            labels = by_kind_name(objects, "Deployment", f"airflow-{name}")["spec"]["template"][
-                "metadata"
-            ]["labels"]
-            assert labels["airkube.io/airflow-client"] == "true", name

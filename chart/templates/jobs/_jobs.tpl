@@ -51,7 +51,6 @@ template:
   metadata:
     labels:
       {{- include "airkube.labels.standard" . | nindent 6 }}
-      {{- include "airkube.labels.airflowClient" $ctx | nindent 6 }}
     {{- with .podAnnotations }}
     annotations:
       {{- toYaml . | nindent 6 }}

@@ -14,6 +14,8 @@ from tests.e2e.airflow.helpers import build_and_load
 DB_NAMESPACE = "airkube-e2e-db"
 DB_SERVER = "pg"
 DB_HOST = f"{DB_SERVER}.{DB_NAMESPACE}.svc"
+# The chart's networkPolicies.externalDatabase flow to that server.
+DB_FLOW = devcharts.network_flow(DB_SERVER, DB_NAMESPACE, (5432,))
 LOG_BUCKET = "airflow-logs"
 # One per test session: installing the server again with the same values changes nothing.
 SUPERUSER_PASSWORD = secrets.token_urlsafe(16)

@@ -5,8 +5,8 @@ The release (a namespace of its own) runs on the external Postgres, clones its D
 from the cluster's git server, ships task logs to the object store, and runs two schedulers and
 two api-servers; the Secrets the file names are created as its comments say. What is layered on
 top is in ``local_layer``, each part with its reason. The smoke DAG runs to success and its task
-logs reach the bucket. The file's NetworkPolicies are created, but this cluster does not enforce
-NetworkPolicies, so they are not what this test proves.
+logs reach the bucket, through the file's NetworkPolicies, which the cluster enforces: each
+server outside the release is let in by address and port, nothing else.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from bootstrap import cluster, deploy, gitserver, helm, images, paths, values
+from bootstrap import cluster, deploy, gitserver, helm, images, objectstore, paths, values
 from bootstrap.kube import KubeClients, ensure_namespace, put_secret
 from bootstrap.release import Target
 from tests.e2e.airflow.helpers import api_session, build_and_load, merged_dag_folder, run
 from tests.e2e.airflow.outside import (
+    DB_FLOW,
     DB_HOST,
     LOG_BUCKET,
     bucket_files,
@@ -46,8 +47,15 @@ def production() -> dict[str, Any]:
     return values.load_file(paths.VALUES_DIR / "production.yaml")
 
 
+def local_cluster_values() -> dict[str, Any]:
+    return values.load_file(paths.VALUES_DIR / "local.yaml")
+
+
 def local_layer(
-    mode_images: dict[str, str], database: dict[str, str], git: dict[str, Any]
+    mode_images: dict[str, str],
+    database: dict[str, str],
+    git: dict[str, Any],
+    store: objectstore.ObjectStore,
 ) -> dict[str, Any]:
     """What the local cluster needs on top of the production file, and why."""
     return values.merge(
@@ -57,8 +65,18 @@ def local_layer(
         # The external database's host and names; the local server has no TLS, so no sslmode
         # require.
         {"externalDatabase": {**database, "sslmode": "disable"}},
-        # The cluster's git server instead of the example repository (its login Secret and CA).
+        # The cluster's git server instead of the example repository (its login Secret and CA,
+        # and the NetworkPolicy flow to it).
         git,
+        # Where the NetworkPolicies let the release reach the other servers: the local
+        # cluster's API server, the Postgres and the object store, each by namespace and port.
+        {
+            "networkPolicies": {
+                "kubernetesApi": local_cluster_values()["networkPolicies"]["kubernetesApi"],
+                "externalDatabase": {"peers": DB_FLOW["peers"]},
+                "logStore": store.network_flow(),
+            }
+        },
         # The object store's bucket instead of the example one; its endpoint is in the
         # connection Secret the file names.
         {"logs": {"remote": {"baseFolder": f"s3://{LOG_BUCKET}/prod-logs"}}},
@@ -126,7 +144,8 @@ def prepared(
         "git-sync": build_and_load("git-sync", images.BuildOptions(record=False)),
     }
     database = {"host": DB_HOST, "database": "airflow_prod", "user": "airflow_prod"}
-    yield {"store": store, "values": values.merge(file, local_layer(mode_images, database, git))}
+    layer = local_layer(mode_images, database, git, store)
+    yield {"store": store, "values": values.merge(file, layer)}
     deploy.remove(helm_on_cluster, settings_prod)
 
 

@@ -86,6 +86,13 @@ def test_notes_should_warn_when_task_logs_would_vanish(
     assert "REQUIRED" not in notes({})
     image = {"images": {"airflow": {"repository": "acme/airflow", "tag": "3.3.2-7"}}}
     assert "Airflow 3.3.2-7 (acme/airflow:3.3.2-7) is being deployed" in notes(image)
+    exposed: dict[str, Any] = {"apiServer": {"ingress": {"enabled": True}}}
+    assert "lets no ingress controller in" in notes(
+        exposed | {"networkPolicies": {"enabled": True}}
+    )
+    controller = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "nginx"}}}
+    listed = {"enabled": True, "apiServer": {"extraIngressFrom": [controller]}}
+    assert "ingress controller" not in notes(exposed | {"networkPolicies": listed})
 
 
 def test_rbac_should_hold(release: deploy.DeployResult, kube: KubeClients) -> None:

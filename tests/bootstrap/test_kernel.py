@@ -1,0 +1,37 @@
+"""Reading the host kernel's build config."""
+
+from __future__ import annotations
+
+from bootstrap.cluster import kernel
+from bootstrap.cluster.versions import network_policies_program
+
+CONFIG = """\
+CONFIG_NF_TABLES=y
+CONFIG_NFT_CT=m
+# CONFIG_NFT_QUEUE is not set
+CONFIG_NETFILTER_XT_TARGET_NFQUEUE=y
+"""
+
+
+def test_options_should_read_as_set_module_unset_or_unknown() -> None:
+    assert kernel.config_option("NF_TABLES", CONFIG) == "y"
+    assert kernel.config_option("NFT_CT", CONFIG) == "m"
+    assert kernel.config_option("NFT_QUEUE", CONFIG) == "n"
+    assert kernel.config_option("NFT_TUNNEL", CONFIG) is None
+
+
+def test_only_a_config_that_says_so_should_count_nft_queue_missing() -> None:
+    assert not kernel.has_nft_queue(CONFIG)
+    assert kernel.has_nft_queue(
+        CONFIG.replace("# CONFIG_NFT_QUEUE is not set", "CONFIG_NFT_QUEUE=m")
+    )
+    assert kernel.has_nft_queue("CONFIG_NF_TABLES=y\n")
+
+
+def test_the_enforcer_should_be_upstreams_own_where_the_kernel_has_nft_queue() -> None:
+    native = network_policies_program(nft_queue=True)
+    assert native.overlay is None and native.edits is None
+    compat = network_policies_program(nft_queue=False)
+    assert compat.overlay is not None and (compat.overlay / "pkg/dataplane").is_dir()
+    (edit,) = compat.edits or ()
+    assert edit.count == 2 and "xtablesQueue" in edit.new
