@@ -19,3 +19,18 @@ Usage: {{- include "airkube.airflow.containerSecurityContext" (dict "writableRoo
 {{- $base := dict "allowPrivilegeEscalation" false "readOnlyRootFilesystem" (not .writableRoot) "runAsNonRoot" true "capabilities" (dict "drop" (list "ALL")) "seccompProfile" (dict "type" "RuntimeDefault") -}}
 {{- toYaml (mergeOverwrite $base (deepCopy (.override | default dict))) -}}
 {{- end -}}
+
+{{/*
+airkube.airflow.extraContainers: the user's extra (init) containers, each with the hardened
+container securityContext under the fields it sets itself, so a plain sidecar keeps to the
+"restricted" Pod Security profile like the chart's own containers.
+Usage: {{- include "airkube.airflow.extraContainers" $containers | nindent 8 }}
+*/}}
+{{- define "airkube.airflow.extraContainers" -}}
+{{- $hardened := list -}}
+{{- range . -}}
+{{- $context := include "airkube.airflow.containerSecurityContext" (dict "writableRoot" true "override" .securityContext) | fromYaml -}}
+{{- $hardened = append $hardened (merge (dict "securityContext" $context) (omit . "securityContext")) -}}
+{{- end -}}
+{{- toYaml $hardened -}}
+{{- end -}}

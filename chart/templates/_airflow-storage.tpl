@@ -32,14 +32,16 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
     name: {{ include "airkube.names.component" (dict "context" $ctx "component" "config") }}
 {{- if not .writableRoot }}
 - name: tmp
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ $v.emptyDirSizeLimits.scratch | quote }}
 {{- end }}
 - name: logs
 {{- if and $v.logs.persistence.enabled (not .ephemeralLogs) }}
   persistentVolumeClaim:
     claimName: {{ include "airkube.airflow.logsClaim" $ctx | quote }}
 {{- else }}
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ $v.emptyDirSizeLimits.logs | quote }}
 {{- end }}
 {{- if .podTemplates }}
 - name: pod-templates
@@ -48,7 +50,8 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
 {{- end }}
 {{- if .simpleAuth }}
 - name: auth
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ $v.emptyDirSizeLimits.scratch | quote }}
 {{- end }}
 {{- if .dags }}
 {{- if eq $v.dags.mode "volume" }}
@@ -57,9 +60,11 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
     claimName: {{ include "airkube.airflow.dagsClaim" $ctx | quote }}
 {{- else if eq $v.dags.mode "gitSync" }}
 - name: dags
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ $v.emptyDirSizeLimits.dags | quote }}
 - name: git-tmp
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ $v.emptyDirSizeLimits.scratch | quote }}
 {{- with (or $v.dags.gitSync.sshKeySecret $v.dags.gitSync.credentialsSecret) }}
 - name: git-secret
   secret:
@@ -68,7 +73,8 @@ Usage: {{- include "airkube.airflow.volumes" (dict "context" $ "dags" true "extr
 {{- end }}
 {{- else if eq $v.dags.mode "gitBundle" }}
 - name: dag-bundles
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ $v.emptyDirSizeLimits.dags | quote }}
 {{- end }}
 {{- with (include "airkube.config.gitSettings" $ctx | fromYaml).caBundle }}
 {{- if .name }}

@@ -102,6 +102,83 @@ Usage: {{ include "airkube.checks.podExtras" (dict "context" $ "key" "workers" "
 {{- end -}}
 
 {{/*
+airkube.checks.restricted: with podSecurityLevel "restricted" (the default), what the user sets
+must keep pods inside that Pod Security profile: a namespace enforcing it refuses the pod, and
+for task pods that only shows when a task starts. .pod is the merged pod securityContext,
+.containers maps each container's values path to its merged securityContext and ports.
+Usage: {{ include "airkube.checks.restricted" (dict "context" $ "key" "workers" "pod" $pod "containers" $containers "volumes" $volumes) }}
+*/}}
+{{- define "airkube.checks.restricted" -}}
+{{- if eq .context.Values.podSecurityLevel "restricted" -}}
+{{- $fix := ". Change it, or set podSecurityLevel to \"baseline\" or \"privileged\" and label the namespace to match" -}}
+{{- with .pod -}}
+{{- if eq (toString .runAsNonRoot) "false" -}}
+{{- fail (printf "\n%s.runAsNonRoot is false: the restricted Pod Security profile requires non-root pods%s" $.podKey $fix) -}}
+{{- end -}}
+{{- if eq (toString (dig "seccompProfile" "type" "" .)) "Unconfined" -}}
+{{- fail (printf "\n%s.seccompProfile.type is Unconfined: the restricted profile requires RuntimeDefault or Localhost%s" $.podKey $fix) -}}
+{{- end -}}
+{{- end -}}
+{{- range $path, $container := .containers -}}
+{{- $sc := $container.securityContext | default dict -}}
+{{- $where := $container.contextKey -}}
+{{- if $sc.privileged -}}
+{{- fail (printf "\n%s.privileged is true: the restricted profile refuses privileged containers%s" $where $fix) -}}
+{{- end -}}
+{{- if ne (toString $sc.allowPrivilegeEscalation) "false" -}}
+{{- fail (printf "\n%s.allowPrivilegeEscalation must stay false under the restricted profile%s" $where $fix) -}}
+{{- end -}}
+{{- range $sc.capabilities.add | default list -}}
+{{- if ne (toString .) "NET_BIND_SERVICE" -}}
+{{- fail (printf "\n%s.capabilities.add holds %s: the restricted profile allows adding only NET_BIND_SERVICE%s" $where . $fix) -}}
+{{- end -}}
+{{- end -}}
+{{- if not (has "ALL" ($sc.capabilities.drop | default list)) -}}
+{{- fail (printf "\n%s.capabilities.drop must include ALL under the restricted profile%s" $where $fix) -}}
+{{- end -}}
+{{- if or (eq (toString $sc.runAsNonRoot) "false") (eq (toString $sc.runAsUser) "0") -}}
+{{- fail (printf "\n%s runs as root (runAsNonRoot false or runAsUser 0): the restricted profile refuses it%s" $where $fix) -}}
+{{- end -}}
+{{- range $field := list "seccompProfile" "appArmorProfile" -}}
+{{- if eq (toString (dig $field "type" "" $sc)) "Unconfined" -}}
+{{- fail (printf "\n%s.%s.type is Unconfined: the restricted profile refuses it%s" $where $field $fix) -}}
+{{- end -}}
+{{- end -}}
+{{- if eq (toString $sc.procMount) "Unmasked" -}}
+{{- fail (printf "\n%s.procMount is Unmasked: the restricted profile refuses it%s" $where $fix) -}}
+{{- end -}}
+{{- range $container.ports | default list -}}
+{{- if .hostPort -}}
+{{- fail (printf "\n%s.ports: hostPort %v is refused by the restricted profile; use a Service%s" $path .hostPort $fix) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $allowed := list "configMap" "csi" "downwardAPI" "emptyDir" "ephemeral" "persistentVolumeClaim" "projected" "secret" -}}
+{{- range $index, $volume := .volumes | default list -}}
+{{- range $type, $_ := omit $volume "name" -}}
+{{- if not (has $type $allowed) -}}
+{{- fail (printf "\n%s.extraVolumes[%d] (%s) is a %s volume: the restricted profile allows only %s%s" $.key $index $volume.name $type (join ", " $allowed) $fix) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+airkube.checks.extraContainerContexts: .containers (extra containers as the chart renders them)
+keyed by their values path, for airkube.checks.restricted.
+Usage: {{ include "airkube.checks.extraContainerContexts" (dict "key" "workers.extraContainers" "containers" $list) | fromYaml }}
+*/}}
+{{- define "airkube.checks.extraContainerContexts" -}}
+{{- $found := dict -}}
+{{- range $index, $container := include "airkube.airflow.extraContainers" (.containers | default list) | fromYamlArray -}}
+{{- $path := printf "%s[%d]" $.key $index -}}
+{{- $_ := set $found $path (merge (dict "contextKey" (printf "%s.securityContext" $path)) $container) -}}
+{{- end -}}
+{{- toYaml $found -}}
+{{- end -}}
+
+{{/*
 airkube.checks.pods: the checks above for every component and every task pod template.
 Usage: {{ include "airkube.checks.pods" . }}
 */}}
@@ -116,7 +193,11 @@ Usage: {{ include "airkube.checks.pods" . }}
 {{- include "airkube.checks.resources" (dict "key" (printf "%s.resources" $component) "resources" $c.resources "inherited" "") -}}
 {{- $containers := list (kebabcase $component) "git-sync" "wait-for-migrations" "simple-auth-passwords" -}}
 {{- include "airkube.checks.podExtras" (dict "context" $ "key" $component "settings" $c "dags" true "containers" $containers) -}}
+{{- $extra := include "airkube.checks.extraContainerContexts" (dict "key" (printf "%s.extraContainers" $component) "containers" $c.extraContainers) | fromYaml -}}
+{{- include "airkube.checks.restricted" (dict "context" $ "key" $component "containers" $extra "volumes" $c.extraVolumes) -}}
 {{- end -}}
+{{- $pod := include "airkube.airflow.podSecurityContext" (dict "context" $) | fromYaml -}}
+{{- include "airkube.checks.restricted" (dict "context" $ "key" "securityContext" "podKey" "securityContext" "pod" $pod) -}}
 {{- range $name := prepend (keys $v.workers.podTemplates | sortAlpha) "default" -}}
 {{- $s := include "airkube.workers.settings" (dict "context" $ "name" $name) | fromYaml -}}
 {{- $key := ternary "workers" (printf "workers.podTemplates.%s" $name) (eq $name "default") -}}
@@ -129,5 +210,10 @@ Usage: {{ include "airkube.checks.pods" . }}
 {{- include "airkube.checks.resources" (dict "key" (printf "%s.resources" $key) "resources" $s.resources "inherited" $inherited) -}}
 {{- include "airkube.checks.securityContexts" (dict "key" $key "pod" $s.podSecurityContext "container" $s.containerSecurityContext) -}}
 {{- include "airkube.checks.podExtras" (dict "context" $ "key" $key "settings" $s "dags" true "containers" (list "base" "git-sync")) -}}
+{{- $base := include "airkube.airflow.containerSecurityContext" (dict "writableRoot" true "override" $s.containerSecurityContext) | fromYaml -}}
+{{- $containers := dict $key (dict "securityContext" $base "contextKey" (printf "%s.containerSecurityContext" $key)) -}}
+{{- $containers = merge $containers (include "airkube.checks.extraContainerContexts" (dict "key" (printf "%s.extraContainers" $key) "containers" $s.extraContainers) | fromYaml) (include "airkube.checks.extraContainerContexts" (dict "key" (printf "%s.extraInitContainers" $key) "containers" $s.extraInitContainers) | fromYaml) -}}
+{{- $pod := include "airkube.airflow.podSecurityContext" (dict "context" $ "override" ($s.podSecurityContext | default dict)) | fromYaml -}}
+{{- include "airkube.checks.restricted" (dict "context" $ "key" $key "podKey" (printf "%s.podSecurityContext" $key) "pod" $pod "containers" $containers "volumes" $s.extraVolumes) -}}
 {{- end -}}
 {{- end -}}

@@ -131,7 +131,7 @@ spec:
         {{- include "airkube.airflow.gitSync" (dict "context" $ctx "oneTime" false) | nindent 8 }}
         {{- end }}
         {{- with $v.extraContainers }}
-        {{- toYaml . | nindent 8 }}
+        {{- include "airkube.airflow.extraContainers" . | nindent 8 }}
         {{- end }}
       volumes:
         {{- include "airkube.airflow.volumes" (dict "context" $ctx "dags" .dags "podTemplates" .podTemplates "simpleAuth" $simpleAuth "extra" $v.extraVolumes) | nindent 8 }}

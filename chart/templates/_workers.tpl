@@ -73,7 +73,7 @@ spec:
     {{- include "airkube.airflow.gitSync" (dict "context" $ctx "oneTime" true) | nindent 4 }}
     {{- end }}
     {{- with $s.extraInitContainers }}
-    {{- toYaml . | nindent 4 }}
+    {{- include "airkube.airflow.extraContainers" . | nindent 4 }}
     {{- end }}
   {{- end }}
   containers:
@@ -93,7 +93,7 @@ spec:
       volumeMounts:
         {{- include "airkube.airflow.volumeMounts" (dict "context" $ctx "dags" true "writableRoot" $writableRoot "extra" $s.extraVolumeMounts) | nindent 8 }}
     {{- with $s.extraContainers }}
-    {{- toYaml . | nindent 4 }}
+    {{- include "airkube.airflow.extraContainers" . | nindent 4 }}
     {{- end }}
   volumes:
     {{- include "airkube.airflow.volumes" (dict "context" $ctx "dags" true "writableRoot" $writableRoot "extra" $s.extraVolumes) | nindent 4 }}

@@ -235,6 +235,71 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["workers.containerSecurityContext.privileged", "allowPrivilegeEscalation"],
     ),
     (
+        "a privileged sidecar under the restricted profile",
+        {
+            "workers": {
+                "extraContainers": [
+                    {"name": "s", "image": "x", "securityContext": {"privileged": True}}
+                ]
+            }
+        },
+        ["workers.extraContainers[0].securityContext.privileged", "podSecurityLevel"],
+    ),
+    (
+        "a hostPath volume under the restricted profile",
+        {"triggerer": {"extraVolumes": [{"name": "h", "hostPath": {"path": "/var"}}]}},
+        ["triggerer.extraVolumes[0] (h) is a hostPath volume", "podSecurityLevel"],
+    ),
+    (
+        "an added capability under the restricted profile",
+        {
+            "apiServer": {
+                "extraContainers": [
+                    {
+                        "name": "s",
+                        "image": "x",
+                        "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+                    }
+                ]
+            }
+        },
+        ["apiServer.extraContainers[0].securityContext.capabilities.add holds NET_ADMIN"],
+    ),
+    (
+        "a task container without seccomp under the restricted profile",
+        {
+            "workers": {
+                "podTemplates": {
+                    "loose": {
+                        "containerSecurityContext": {"seccompProfile": {"type": "Unconfined"}}
+                    }
+                }
+            }
+        },
+        ["workers.podTemplates.loose.containerSecurityContext.seccompProfile.type is Unconfined"],
+    ),
+    (
+        "a task container escalating privileges under the restricted profile",
+        {"workers": {"containerSecurityContext": {"allowPrivilegeEscalation": True}}},
+        ["workers.containerSecurityContext.allowPrivilegeEscalation must stay false"],
+    ),
+    (
+        "a sidecar with a host port under the restricted profile",
+        {
+            "workers": {
+                "extraInitContainers": [
+                    {"name": "s", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80}]}
+                ]
+            }
+        },
+        ["workers.extraInitContainers[0].ports: hostPort 80"],
+    ),
+    (
+        "a pod security level that does not exist",
+        {"podSecurityLevel": "strict"},
+        ["/podSecurityLevel", "restricted"],
+    ),
+    (
         "a user label repeating the chart's instance label",
         {"workers": {"labels": {"app.kubernetes.io/instance": "mine"}}},
         ["workers.labels.app.kubernetes.io/instance", "the chart sets this label"],

@@ -9,10 +9,11 @@ from typing import Any
 
 import jmespath
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 
 from bootstrap import paths
-from tests.conftest import Render, by_kind_name
+from tests.conftest import Render, by_kind_name, worker_templates
 
 COMPONENTS = ("scheduler", "api-server", "dag-processor", "triggerer")
 
@@ -106,10 +107,14 @@ class TestScheduler:
 
 
 class TestApiServer:
-    def test_should_probe_the_health_endpoint(self, render: Render) -> None:
+    def test_should_be_ready_on_its_health_check_and_alive_while_it_listens(
+        self, render: Render
+    ) -> None:
         api = container(by_kind_name(render(), "Deployment", "airflow-api-server"), "api-server")
-        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        for probe in ("readinessProbe", "startupProbe"):
             assert api[probe]["httpGet"]["path"] == "/api/v2/monitor/health", probe
+        assert api["livenessProbe"] == api["livenessProbe"] | {"tcpSocket": {"port": "http"}}
+        assert "httpGet" not in api["livenessProbe"], "a database outage must not restart it"
 
     def test_should_serve_on_the_service_port(self, render: Render) -> None:
         service = by_kind_name(
@@ -407,3 +412,54 @@ class TestRbac:
     def test_rbac_can_be_left_to_the_cluster_admin(self, render: Render) -> None:
         kinds = {o["kind"] for o in render({"rbac": {"create": False}})}
         assert not kinds & {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+
+
+class TestHardening:
+    """What the static scans asked for: bounded scratch space and disk use, distinct probes."""
+
+    MODES = ({}, {"dags": {"mode": "gitSync", "gitSync": {"repo": "https://example.com/d.git"}}})
+
+    @staticmethod
+    def pod_specs(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        specs = [
+            (o["metadata"]["name"], o["spec"]["template"]["spec"])
+            for o in objects
+            if o["kind"] in {"Deployment", "StatefulSet", "Job"}
+        ]
+        specs += [(o["metadata"]["name"], o["spec"]) for o in objects if o["kind"] == "Pod"]
+        specs += [("task pod", yaml.safe_load(text)["spec"]) for text in worker_templates(objects)]
+        return specs
+
+    @pytest.mark.parametrize("given", MODES, ids=["image", "gitSync"])
+    def test_every_empty_dir_should_have_a_size_limit(
+        self, render: Render, given: dict[str, Any]
+    ) -> None:
+        for name, spec in self.pod_specs(render(given)):
+            for volume in spec.get("volumes", []):
+                if "emptyDir" in volume:
+                    assert volume["emptyDir"].get("sizeLimit"), (name, volume)
+
+    @pytest.mark.parametrize("given", MODES, ids=["image", "gitSync"])
+    def test_every_container_should_request_and_limit_its_disk(
+        self, render: Render, given: dict[str, Any]
+    ) -> None:
+        for name, spec in self.pod_specs(render(given)):
+            for box in spec.get("initContainers", []) + spec["containers"]:
+                resources = box.get("resources", {})
+                for kind in ("requests", "limits"):
+                    assert "ephemeral-storage" in resources.get(kind, {}), (name, box["name"])
+
+    def test_size_limits_should_follow_the_values(self, render: Render) -> None:
+        limits = {"scratch": "64Mi", "logs": "3Gi", "dags": "5Gi"}
+        given = {"emptyDirSizeLimits": limits, **self.MODES[1]}
+        task = next(spec for name, spec in self.pod_specs(render(given)) if name == "task pod")
+        sized = {v["name"]: v["emptyDir"]["sizeLimit"] for v in task["volumes"] if "emptyDir" in v}
+        assert sized == {"logs": "3Gi", "dags": "5Gi", "git-tmp": "64Mi"}
+
+    def test_postgres_should_be_ready_when_it_accepts_connections_and_alive_while_it_listens(
+        self, render: Render
+    ) -> None:
+        postgres = by_kind_name(render(), "StatefulSet", "airflow-postgresql")
+        (box,) = postgres["spec"]["template"]["spec"]["containers"]
+        assert "pg_isready" in " ".join(box["readinessProbe"]["exec"]["command"])
+        assert box["livenessProbe"]["tcpSocket"] == {"port": 5432}

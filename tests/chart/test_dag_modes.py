@@ -283,7 +283,7 @@ class TestGitBundleMode:
         for name in ("task pod", "dag-processor"):
             spec = self.spec(objects, name)
             (volume,) = [v for v in spec["volumes"] if v["name"] == "dag-bundles"]
-            assert volume == {"name": "dag-bundles", "emptyDir": {}}
+            assert volume == {"name": "dag-bundles", "emptyDir": {"sizeLimit": "2Gi"}}
             mounts = spec["containers"][0]["volumeMounts"]
             assert {"name": "dag-bundles", "mountPath": "/opt/airflow/dag-bundles"} in mounts
 

@@ -57,7 +57,8 @@ KNOBS: dict[str, Any] = {
 def test_every_knob_should_reach_the_task_pod(render: Render) -> None:
     pod = pod_template(render({"workers": KNOBS}))
     spec, base = pod["spec"], pod["spec"]["containers"][0]
-    assert base["resources"] == KNOBS["resources"]
+    for kind in ("requests", "limits"):
+        assert base["resources"][kind] == base["resources"][kind] | KNOBS["resources"][kind]
     assert spec["nodeSelector"] == KNOBS["nodeSelector"]
     assert spec["affinity"] == KNOBS["affinity"]
     assert spec["tolerations"] == KNOBS["tolerations"]
@@ -128,6 +129,7 @@ def test_named_templates_should_merge_over_the_workers_block(render: Render) -> 
     assert highmem["spec"]["containers"][0]["resources"]["limits"] == {
         "cpu": "1",
         "memory": "16Gi",
+        "ephemeral-storage": "4Gi",
     }, "maps merge key by key"
     assert highmem["metadata"]["labels"]["size"] == "big"
     assert highmem["metadata"]["labels"]["airkube.io/pod-template"] == "highmem"
@@ -135,3 +137,27 @@ def test_named_templates_should_merge_over_the_workers_block(render: Render) -> 
     assert gpu["spec"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists"}]
     for name, template in (("highmem", highmem), ("gpu", gpu)):
         assert template["spec"]["containers"][0]["name"] == "base", name
+
+
+def test_sidecars_should_keep_to_the_restricted_profile_unless_they_say_otherwise(
+    render: Render,
+) -> None:
+    sidecars = [
+        {"name": "plain", "image": "example/proxy:1"},
+        {"name": "own-user", "image": "example/proxy:1", "securityContext": {"runAsUser": 1234}},
+    ]
+    pod = pod_template(render({"workers": {"extraContainers": sidecars}}))
+    plain, own = pod["spec"]["containers"][1:]
+    for context in (plain["securityContext"], own["securityContext"]):
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert (
+        own["securityContext"]["runAsUser"] == 1234 and "runAsUser" not in plain["securityContext"]
+    )
+
+
+def test_a_looser_pod_security_level_should_let_host_volumes_through(render: Render) -> None:
+    host = {"name": "host", "hostPath": {"path": "/var/data"}}
+    given = {"podSecurityLevel": "baseline", "workers": {"extraVolumes": [host]}}
+    assert host in pod_template(render(given))["spec"]["volumes"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from bootstrap import cluster
@@ -20,50 +21,12 @@ from bootstrap.cluster.layout import ClusterLayout
 from bootstrap.cluster.network import containment_rules
 from bootstrap.cluster.versions import KUBERNETES
 from bootstrap.kube import KubeClients, clients, pod_log
+from tests.e2e.pods import connection_verdict, pod, run_to_completion, wait_phase
 from tests.e2e.waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 
 T = TypeVar("T")
-
-
-def pod(name: str, image: str, script: str, **spec: Any) -> dict[str, Any]:
-    """A one-container pod running ``script`` in the toolbox shell, never pulling."""
-    container = {
-        "name": "main",
-        "image": image,
-        "imagePullPolicy": "Never",
-        "command": ["/bin/sh", "-c", script],
-    }
-    container.update(spec.pop("container", {}))
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {"restartPolicy": "Never", "containers": [container], **spec},
-    }
-
-
-def wait_phase(
-    kube: KubeClients, namespace: str, name: str, phases: set[str], timeout: float = 120
-) -> str:
-    def probe() -> str | None:
-        phase = kube.core.read_namespaced_pod(name, namespace).status.phase
-        if phase == "Failed" and "Failed" not in phases:
-            logs = pod_log(kube.core, namespace, name)
-            pytest.fail(f"pod {namespace}/{name} failed; logs:\n{logs}")
-        return phase if phase in phases else None
-
-    return wait_for(
-        f"pod {namespace}/{name} to be {'/'.join(sorted(phases))}", probe, timeout=timeout
-    )
-
-
-def run_to_completion(kube: KubeClients, namespace: str, body: dict[str, Any]) -> str:
-    kube.core.create_namespaced_pod(namespace, body)
-    name = body["metadata"]["name"]
-    wait_phase(kube, namespace, name, {"Succeeded"})
-    return pod_log(kube.core, namespace, name)
 
 
 def pvc(name: str, mode: str = "ReadWriteMany") -> dict[str, Any]:
@@ -198,6 +161,63 @@ def test_pod_traffic_to_other_machines_is_refused_on_this_one(
     script = "nc -w 2 198.51.100.1 80 </dev/null 2>&1; echo rc=$?"
     logs = run_to_completion(kube, namespace, pod("egress", toolbox_image, script))
     assert "Network is unreachable" in logs, f"traffic to another machine was not refused: {logs!r}"
+
+
+def test_network_policies_are_enforced_both_ways(
+    kube: KubeClients, namespace: str, toolbox_image: str
+) -> None:
+    statuses = {status.name: status for status in cluster.status()}
+    assert statuses["network-policies"].healthy, statuses["network-policies"]
+    server = pod(
+        "guarded",
+        toolbox_image,
+        "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www",
+        container={"readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}},
+    )
+    kube.core.create_namespaced_pod(namespace, server)
+    wait_for(
+        "pod guarded to be ready",
+        lambda: any(
+            c.type == "Ready" and c.status == "True"
+            for c in kube.core.read_namespaced_pod("guarded", namespace).status.conditions or []
+        ),
+    )
+    address = kube.core.read_namespaced_pod("guarded", namespace).status.pod_ip
+
+    def verdict(name: str, labels: dict[str, str], expect: str) -> str:
+        body = pod(name, toolbox_image, connection_verdict(address, 8080, expect))
+        body["metadata"]["labels"] |= labels
+        return run_to_completion(kube, namespace, body).strip()
+
+    assert verdict("before", {}, "open") == "open", "no policy yet: the server must answer"
+    networking = client.NetworkingV1Api(kube.api_client)
+    only_friends = {
+        "metadata": {"name": "only-friends"},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": "guarded"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": {"role": "friend"}}}],
+                    "ports": [{"port": 8080}],
+                }
+            ],
+        },
+    }
+    networking.create_namespaced_network_policy(namespace, only_friends)
+    assert verdict("stranger", {}, "closed") == "closed", "ingress policy not enforced"
+    assert verdict("friend", {"role": "friend"}, "open") == "open", "an allowed peer was refused"
+    no_way_out = {
+        "metadata": {"name": "no-way-out"},
+        "spec": {
+            "podSelector": {"matchLabels": {"role": "friend", "jailed": "yes"}},
+            "policyTypes": ["Egress"],
+            "egress": [],
+        },
+    }
+    networking.create_namespaced_network_policy(namespace, no_way_out)
+    jailed = verdict("jailed", {"role": "friend", "jailed": "yes"}, "closed")
+    assert jailed == "closed", "egress policy not enforced"
 
 
 def test_read_write_many_volume_is_shared_between_pods(
