@@ -240,7 +240,7 @@ def source_archive(archive: SourceArchive, *, program: str, sources: str | None)
     return path
 
 
-def _unpack(archive: Path, work: Path) -> Path:
+def unpack(archive: Path, work: Path) -> Path:
     """Extract a ``git archive`` snapshot into ``work``; return its single top folder."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -274,12 +274,12 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
     env = _go_env(program)
     if program.source is not None:
         source = program.source
-    elif program.archive is not None and not _from_proxy(program):
+    elif program.archive is not None and not uses_proxy(program):
         archive = source_archive(
             program.archive, program=program.name, sources=os.environ.get(SOURCES_ENV)
         )
         log.info("%s %s: unpacking %s", program.name, program.version, archive)
-        source = _unpack(archive, work)
+        source = unpack(archive, work)
     elif program.archive is not None:
         log.info("%s %s: fetching the module source", program.name, program.version)
         source = _module_tree(go, program, work, env, runner)
@@ -316,7 +316,7 @@ def _ensure_built(program: GoProgram, *, bin_root: Path, build_root: Path, runne
     return out
 
 
-def _from_proxy(program: GoProgram) -> bool:
+def uses_proxy(program: GoProgram) -> bool:
     """Whether the module proxy stands in for a source archive the sources folder lacks."""
     assert program.archive is not None
     sources = os.environ.get(SOURCES_ENV) or ""

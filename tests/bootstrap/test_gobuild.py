@@ -210,9 +210,9 @@ def test_without_its_archive_a_program_with_a_proxy_fallback_should_use_the_prox
     archive = snapshot(tmp_path, "hello-v1.2.3", {"go.mod": "module example.test/hello\n"})
     program = dataclasses.replace(hello_program(archive), proxy_fallback=True)
     monkeypatch.setenv("AIRKUBE_SOURCES", str(tmp_path))
-    assert not gobuild._from_proxy(program)
+    assert not gobuild.uses_proxy(program)
     monkeypatch.setenv("AIRKUBE_SOURCES", str(tmp_path / "elsewhere"))
-    assert gobuild._from_proxy(program)
+    assert gobuild.uses_proxy(program)
     monkeypatch.delenv("AIRKUBE_SOURCES")
-    assert gobuild._from_proxy(program)
-    assert not gobuild._from_proxy(hello_program(archive)), "no fallback: the archive is needed"
+    assert gobuild.uses_proxy(program)
+    assert not gobuild.uses_proxy(hello_program(archive)), "no fallback: the archive is needed"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from bootstrap import gobuild
 from bootstrap.cluster import kernel
 from bootstrap.cluster.versions import network_policies_program
 
@@ -35,3 +39,16 @@ def test_the_enforcer_should_be_upstreams_own_where_the_kernel_has_nft_queue() -
     assert compat.overlay is not None and (compat.overlay / "pkg/dataplane").is_dir()
     (edit,) = compat.edits or ()
     assert edit.count == 2 and "xtablesQueue" in edit.new
+
+
+def test_the_xtables_queue_change_should_apply_to_the_pinned_snapshot(tmp_path: Path) -> None:
+    program = network_policies_program(nft_queue=False)
+    assert program.archive is not None
+    archive = gobuild.source_archive(
+        program.archive, program=program.name, sources=os.environ.get(gobuild.SOURCES_ENV)
+    )
+    tree = gobuild.unpack(archive, tmp_path / "work")
+    gobuild.apply_changes(program, tree)
+    controller = (tree / "pkg/dataplane/controller.go").read_text()
+    assert "expr.Queue{" not in controller and controller.count("xtablesQueue(") == 2
+    assert (tree / "pkg/dataplane/airkube_xtqueue.go").is_file()

@@ -7,7 +7,6 @@ Airflow through its REST API and the task pods through the Kubernetes API.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +16,13 @@ from bootstrap import cluster, deploy, docker, helm, images, tools
 from bootstrap.airflow_api import AirflowApi
 from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients
-from bootstrap.release import Target
 from tests.e2e.airflow.helpers import (
     NAMESPACE,
     RELEASE,
     api_session,
     base_values,
     merged_dag_folder,
+    release_settings,
 )
 
 HERE = Path(__file__).parent
@@ -63,8 +62,7 @@ def built_images(local_cluster: cluster.ClusterInfo) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def settings(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
-    target = Target(name=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig)
-    return deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
+    return release_settings(local_cluster.kubeconfig, RELEASE, NAMESPACE)
 
 
 @pytest.fixture(scope="session")

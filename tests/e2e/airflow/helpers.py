@@ -53,6 +53,12 @@ def build_and_load(name: str, options: images.BuildOptions) -> str:
     return built.reference
 
 
+def release_settings(kubeconfig: Path, release: str, namespace: str) -> deploy.DeploySettings:
+    """How the tests deploy and wait for ``release`` in ``namespace``."""
+    target = Target(name=release, namespace=namespace, kubeconfig=kubeconfig)
+    return deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
+
+
 def base_values(built: dict[str, str]) -> dict[str, Any]:
     return values.merge(
         values.load_file(paths.VALUES_DIR / "local.yaml"),

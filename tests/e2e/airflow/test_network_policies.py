@@ -9,7 +9,6 @@ another namespace cannot reach the api-server while a pod of the release's own k
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +20,14 @@ from kubernetes.client.exceptions import ApiException
 from bootstrap import cluster, deploy, helm, values
 from bootstrap.cluster.layout import CLUSTER_DOMAIN
 from bootstrap.kube import KubeClients, pod_log
-from bootstrap.release import Target
-from tests.e2e.airflow.helpers import api_session, base_values, finished, run, trigger
+from tests.e2e.airflow.helpers import (
+    api_session,
+    base_values,
+    finished,
+    release_settings,
+    run,
+    trigger,
+)
 from tests.e2e.pods import connection_verdict, pod, run_to_completion
 from tests.e2e.waiting import wait_for
 
@@ -58,8 +63,7 @@ def namespace_with(kube: KubeClients, name: str, labels: dict[str, str]) -> None
 
 @pytest.fixture(scope="module")
 def settings_fenced(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
-    target = Target(name=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig)
-    return deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
+    return release_settings(local_cluster.kubeconfig, RELEASE, NAMESPACE)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ server outside the release is let in by address and port, nothing else.
 from __future__ import annotations
 
 import base64
-import datetime
 import os
 import secrets
 import shutil
@@ -25,8 +24,13 @@ from kubernetes import client
 
 from bootstrap import cluster, deploy, gitserver, helm, images, objectstore, paths, values
 from bootstrap.kube import KubeClients, ensure_namespace, put_secret
-from bootstrap.release import Target
-from tests.e2e.airflow.helpers import api_session, build_and_load, merged_dag_folder, run
+from tests.e2e.airflow.helpers import (
+    api_session,
+    build_and_load,
+    merged_dag_folder,
+    release_settings,
+    run,
+)
 from tests.e2e.airflow.outside import (
     DB_FLOW,
     DB_HOST,
@@ -91,8 +95,7 @@ def local_layer(
 
 @pytest.fixture(scope="module")
 def settings_prod(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
-    target = Target(name=RELEASE, namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig)
-    return deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
+    return release_settings(local_cluster.kubeconfig, RELEASE, NAMESPACE)
 
 
 @pytest.fixture(scope="module")

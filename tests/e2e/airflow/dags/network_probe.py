@@ -29,7 +29,7 @@ def verdict(host: str, port: int) -> str:
 def e2e_network_probe() -> None:
     @task
     def connect() -> dict[str, str]:
-        targets = get_current_context()["dag_run"].conf.get("targets", [])
+        targets = (get_current_context()["dag_run"].conf or {}).get("targets", [])
         results = {}
         for target in targets:
             name, host, port = target["name"], target["host"], int(target["port"])
