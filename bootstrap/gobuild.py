@@ -83,6 +83,9 @@ class GoProgram:
     """Replacements in the upstream tree, applied after the overlay."""
     proxy_fallback: bool | None = None
     """Without the archive in the sources folder, take the module's source from the proxy."""
+    variant: str | None = None
+    """Names a changed build (overlay, edits): it gets a folder of its own, so a daemon running
+    one build is restarted when another replaces it."""
 
 
 def parse_go_version(text: str) -> tuple[int, int]:
@@ -204,7 +207,8 @@ def source_digest(folder: Path) -> str:
 
 
 def output_dir(bin_root: Path, program: GoProgram) -> Path:
-    return bin_root / f"{program.name}-{program.version}"
+    suffix = f"+{program.variant}" if program.variant else ""
+    return bin_root / f"{program.name}-{program.version}{suffix}"
 
 
 def is_built(bin_root: Path, program: GoProgram, go_version: str) -> bool:

@@ -21,8 +21,8 @@ from bootstrap.cluster.versions import (
     containerd_program,
     coredns_program,
     etcd_program,
+    host_network_policies_program,
     kubernetes_program,
-    network_policies_program,
 )
 
 ADMISSION_PLUGINS = ("NodeRestriction",)
@@ -221,7 +221,7 @@ def binaries(layout: ClusterLayout) -> Binaries:
         etcd=gobuild.output_dir(layout.bin_root, etcd_program()),
         containerd=gobuild.output_dir(layout.bin_root, containerd_program()),
         coredns=gobuild.output_dir(layout.bin_root, coredns_program()),
-        network_policies=gobuild.output_dir(layout.bin_root, network_policies_program()),
+        network_policies=gobuild.output_dir(layout.bin_root, host_network_policies_program()),
     )
 
 

@@ -40,3 +40,13 @@ def has_nft_queue(config_text: str | None = None) -> bool:
     """
     text = running_config() if config_text is None else config_text
     return text is None or config_option("NFT_QUEUE", text) != "n"
+
+
+def has_queue_conntrack(config_text: str | None = None) -> bool:
+    """Whether a queue verdict can set conntrack fields, such as the label with which
+    kube-network-policies marks an accepted connection (nfnetlink's conntrack glue).
+
+    Unknown counts as yes, as for :func:`has_nft_queue`.
+    """
+    text = running_config() if config_text is None else config_text
+    return text is None or config_option("NETFILTER_NETLINK_GLUE_CT", text) != "n"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap import apt, filelock, gobuild
-from bootstrap.cluster import daemons, kernel, leftovers, network
+from bootstrap.cluster import daemons, leftovers, network
 from bootstrap.cluster.addons import apply_addons
 from bootstrap.cluster.components import (
     STAGES,
@@ -117,7 +117,7 @@ def _ensure_prerequisites() -> None:
 def build(layout: ClusterLayout | None = None) -> Binaries:
     """Build (or find in the cache) every pinned program; return where they are."""
     layout = layout or ClusterLayout.default()
-    for program in go_programs(nft_queue=kernel.has_nft_queue()):
+    for program in go_programs():
         gobuild.ensure_built(program, bin_root=layout.bin_root, build_root=layout.build_root)
     return binaries(layout)
 

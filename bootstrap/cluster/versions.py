@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bootstrap.cluster import kernel
 from bootstrap.gobuild import GoProgram, SourceArchive, SourceEdit
 
 KUBERNETES = "v1.37.0"
@@ -103,34 +104,37 @@ def coredns_program(version: str = COREDNS) -> GoProgram:
     )
 
 
-_XT_QUEUE_OVERLAY = Path(__file__).parent / "overlays" / "kube-network-policies"
-# Both places upstream builds the nftables ``queue`` statement.
-_NFT_QUEUE_STATEMENT = """\tqueue := &expr.Queue{Num: uint16(c.config.QueueID)}
-\tif c.config.FailOpen {
+_KERNEL_OVERLAY = Path(__file__).parent / "overlays" / "kube-network-policies"
+_CONTROLLER = "pkg/dataplane/controller.go"
+# Both places upstream builds the nftables ``queue`` statement (the postrouting chain and the
+# DNS workaround's prerouting chain).
+_QUEUE_FIRST_LINE = "\tqueue := &expr.Queue{Num: uint16(c.config.QueueID)}\n"
+_NFT_QUEUE_STATEMENT = f"""{_QUEUE_FIRST_LINE}\tif c.config.FailOpen {{
 \t\tqueue.Flag = expr.QueueFlagBypass
-\t}
+\t}}
 """
 
 
 def network_policies_program(
-    version: str = NETWORK_POLICIES, *, nft_queue: bool = True
+    version: str = NETWORK_POLICIES, *, nft_queue: bool = True, queue_conntrack: bool = True
 ) -> GoProgram:
     """kube-network-policies, the standard NetworkPolicy enforcer (nftables and nfqueue).
 
-    Kernels built without nft_queue refuse upstream's ``queue`` statement; for them the same
-    queue is reached through the xtables NFQUEUE target (nft_compat), the only change.
+    Upstream's own, unless the kernel lacks what its dataplane relies on; then two changes,
+    each only where needed: without nft_queue the same queue is reached through the xtables
+    NFQUEUE target (nft_compat); without the nfnetlink conntrack glue, which the label marking
+    an accepted connection needs, the packets of established connections pass in the kernel.
     """
-    overlay, edits = None, None
+    edits: list[SourceEdit] = []
+    variant = []
+    if not queue_conntrack:
+        variant.append("ct-accept")
+        accept = "\tnft.AddRule(acceptEstablished(table, chain))\n"
+        edits.append(SourceEdit(_CONTROLLER, _QUEUE_FIRST_LINE, accept + _QUEUE_FIRST_LINE, 2))
     if not nft_queue:
-        overlay = _XT_QUEUE_OVERLAY
-        edits = (
-            SourceEdit(
-                path="pkg/dataplane/controller.go",
-                old=_NFT_QUEUE_STATEMENT,
-                new="\tqueue := xtablesQueue(c.config.QueueID, c.config.FailOpen)\n",
-                count=2,
-            ),
-        )
+        variant.append("xt-queue")
+        xt_queue = "\tqueue := xtablesQueue(c.config.QueueID, c.config.FailOpen)\n"
+        edits.append(SourceEdit(_CONTROLLER, _NFT_QUEUE_STATEMENT, xt_queue, 2))
     return GoProgram(
         name="kube-network-policies",
         module="sigs.k8s.io/kube-network-policies",
@@ -142,17 +146,25 @@ def network_policies_program(
             repository="https://github.com/kubernetes-sigs/kube-network-policies",
         ),
         proxy_fallback=True,
-        overlay=overlay,
-        edits=edits,
+        overlay=_KERNEL_OVERLAY if edits else None,
+        edits=tuple(edits) or None,
+        variant="-".join(variant) or None,
     )
 
 
-def go_programs(*, nft_queue: bool = True) -> tuple[GoProgram, ...]:
+def host_network_policies_program() -> GoProgram:
+    """The enforcer build this machine's kernel needs."""
+    return network_policies_program(
+        nft_queue=kernel.has_nft_queue(), queue_conntrack=kernel.has_queue_conntrack()
+    )
+
+
+def go_programs() -> tuple[GoProgram, ...]:
     """Every Go build the cluster needs, Kubernetes first because it takes longest."""
     return (
         kubernetes_program(),
         etcd_program(),
         containerd_program(),
         coredns_program(),
-        network_policies_program(nft_queue=nft_queue),
+        host_network_policies_program(),
     )
