@@ -256,6 +256,11 @@ def component_table(
             return False, "socket not accepting connections"
         return True, "ok"
 
+    def enforcer_probe() -> tuple[bool, str]:
+        # Its metrics page is its only endpoint; the page itself is no status line.
+        answered, detail = check(Probe(f"http://{NETWORK_POLICIES_METRICS}/metrics"))
+        return answered, "metrics answer" if answered else detail
+
     package_root = Path(bootstrap.__file__).resolve().parent.parent
     provisioner = daemon(
         "storage-provisioner",
@@ -335,7 +340,7 @@ def component_table(
         ),
         "network-policies": Component(
             daemon("network-policies", network_policies_argv(bins, layout)),
-            http(Probe(f"http://{NETWORK_POLICIES_METRICS}/metrics")),
+            enforcer_probe,
             60,
             reads=(layout.kubeconfig_for("network-policies"),),
         ),
