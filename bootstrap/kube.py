@@ -111,13 +111,18 @@ def pod_log(
     return str(response.data.decode(errors="replace"))
 
 
-def ensure_namespace(core: client.CoreV1Api, name: str) -> None:
-    """Create the namespace unless it exists."""
+def ensure_namespace(
+    core: client.CoreV1Api, name: str, labels: dict[str, str] | None = None
+) -> None:
+    """Create the namespace unless it exists; ``labels`` are set on it either way."""
+    body = {"metadata": {"name": name, "labels": labels or {}}}
     try:
-        core.create_namespace({"metadata": {"name": name}})
+        core.create_namespace(body)
     except ApiException as error:
         if error.status != 409:
             raise
+        if labels:
+            core.patch_namespace(name, body)
 
 
 def put_secret(core: client.CoreV1Api, namespace: str, name: str, data: dict[str, str]) -> None:

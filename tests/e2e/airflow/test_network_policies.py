@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 
 from bootstrap import cluster, deploy, helm, values
 from bootstrap.cluster.layout import CLUSTER_DOMAIN
-from bootstrap.kube import KubeClients, pod_log
+from bootstrap.kube import KubeClients, ensure_namespace, pod_log
 from tests.e2e.airflow.helpers import (
     api_session,
     base_values,
@@ -51,16 +51,6 @@ CONFORMING_CONTAINER = {
 }
 
 
-def namespace_with(kube: KubeClients, name: str, labels: dict[str, str]) -> None:
-    body = {"metadata": {"name": name, "labels": labels}}
-    try:
-        kube.core.create_namespace(body)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-        kube.core.patch_namespace(name, body)
-
-
 @pytest.fixture(scope="module")
 def settings_fenced(local_cluster: cluster.ClusterInfo) -> deploy.DeploySettings:
     return release_settings(local_cluster.kubeconfig, RELEASE, NAMESPACE)
@@ -73,8 +63,8 @@ def fenced(
     kube: KubeClients,
     settings_fenced: deploy.DeploySettings,
 ) -> Iterator[deploy.DeployResult]:
-    namespace_with(kube, NAMESPACE, RESTRICTED)
-    namespace_with(kube, OUTSIDE, {})
+    ensure_namespace(kube.core, NAMESPACE, RESTRICTED)
+    ensure_namespace(kube.core, OUTSIDE)
     given = values.merge(base_values(built_images), {"networkPolicies": {"enabled": True}})
     yield deploy.deploy(helm_on_cluster, given, settings_fenced)
     deploy.remove(helm_on_cluster, settings_fenced)
