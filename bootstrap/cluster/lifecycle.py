@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap import apt, filelock, gobuild
-from bootstrap.cluster import daemons, leftovers, network
+from bootstrap.cluster import daemons, leftovers, network, releases
 from bootstrap.cluster.addons import apply_addons
 from bootstrap.cluster.components import (
     STAGES,
@@ -40,6 +40,7 @@ from bootstrap.cluster.images import (
 )
 from bootstrap.cluster.layout import NODE_NAME, ClusterLayout, ClusterNetwork
 from bootstrap.cluster.pki import ensure_pki
+from bootstrap.cluster.provenance import BinarySource, Provenance, obtain
 from bootstrap.cluster.versions import (
     DEBIAN_PACKAGES,
     KUBERNETES,
@@ -69,6 +70,7 @@ class ClusterInfo:
     server: str
     version: str
     seconds: float
+    provenance: tuple[Provenance, ...] = ()
 
 
 def is_cgroup_v1(cgroup_root: Path = Path("/sys/fs/cgroup")) -> bool:
@@ -114,12 +116,25 @@ def _ensure_prerequisites() -> None:
         )
 
 
-def build(layout: ClusterLayout | None = None) -> Binaries:
-    """Build (or find in the cache) every pinned program; return where they are."""
+def build(
+    layout: ClusterLayout | None = None, *, source: BinarySource = "auto", mirror: str | None = None
+) -> tuple[Binaries, tuple[Provenance, ...]]:
+    """Find in the cache, download or build every pinned program; where they are, and how
+    each got there."""
     layout = layout or ClusterLayout.default()
+    mirror = mirror or releases.mirror_from_env()
+    found = []
     for program in go_programs():
-        gobuild.ensure_built(program, bin_root=layout.bin_root, build_root=layout.build_root)
-    return binaries(layout)
+        origin = obtain(
+            program,
+            bin_root=layout.bin_root,
+            build_root=layout.build_root,
+            source=source,
+            mirror=mirror,
+        )
+        log.info("%s", origin.sentence())
+        found.append(origin)
+    return binaries(layout), tuple(found)
 
 
 def _clear_crash_leftovers(layout: ClusterLayout, components: dict[str, Component]) -> None:
@@ -178,18 +193,27 @@ def _exclusive(layout: ClusterLayout) -> contextlib.AbstractContextManager[None]
     )
 
 
-def up(layout: ClusterLayout | None = None, net: ClusterNetwork | None = None) -> ClusterInfo:
-    """Build what is missing, start what is not running, and wait for a Ready node."""
+def up(
+    layout: ClusterLayout | None = None,
+    net: ClusterNetwork | None = None,
+    *,
+    source: BinarySource = "auto",
+    mirror: str | None = None,
+) -> ClusterInfo:
+    """Get what is missing (downloaded where published, else built), start what is not
+    running, and wait for a Ready node."""
     layout = layout or ClusterLayout.default()
     _require_root()
     with _exclusive(layout):
-        return _up(layout, net or ClusterNetwork())
+        return _up(layout, net or ClusterNetwork(), source=source, mirror=mirror)
 
 
-def _up(layout: ClusterLayout, net: ClusterNetwork) -> ClusterInfo:
+def _up(
+    layout: ClusterLayout, net: ClusterNetwork, *, source: BinarySource, mirror: str | None
+) -> ClusterInfo:
     started = time.monotonic()
     _ensure_prerequisites()
-    bins = build(layout)
+    bins, provenance = build(layout, source=source, mirror=mirror)
     pki = ensure_pki(layout, net)
     pause_archive = build_pause_archive(layout)
     runc = Path(require_program("runc", hint="install it with: apt-get install runc"))
@@ -230,7 +254,7 @@ def _up(layout: ClusterLayout, net: ClusterNetwork) -> ClusterInfo:
     version = clients(layout.admin_kubeconfig).version.get_code().git_version
     elapsed = time.monotonic() - started
     log.info("cluster is up (Kubernetes %s) in %.1f s", version, elapsed)
-    return ClusterInfo(layout.admin_kubeconfig, net.apiserver_url, version, elapsed)
+    return ClusterInfo(layout.admin_kubeconfig, net.apiserver_url, version, elapsed, provenance)
 
 
 def _restart_changed(components: dict[str, Component], changed: list[Path]) -> None:

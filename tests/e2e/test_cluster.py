@@ -19,10 +19,12 @@ from kubernetes.client.exceptions import ApiException
 from bootstrap import cluster
 from bootstrap.cluster.layout import ClusterLayout
 from bootstrap.cluster.network import containment_rules
-from bootstrap.cluster.versions import KUBERNETES
+from bootstrap.cluster.provenance import fill_mirror, obtain
+from bootstrap.cluster.versions import CONTAINERD, COREDNS, ETCD, KUBERNETES, go_programs
 from bootstrap.kube import KubeClients, clients, pod_log
 from tests.e2e.pods import connection_verdict, pod, run_to_completion, wait_phase
 from tests.e2e.waiting import wait_for
+from tests.release_mirror import serving
 
 pytestmark = pytest.mark.cluster
 
@@ -362,8 +364,55 @@ def test_up_recovers_after_every_component_crashed(
 def test_second_up_is_fast_and_changes_nothing(local_cluster: cluster.ClusterInfo) -> None:
     before = {item.name: item.pid for item in cluster.status()}
     started = time.monotonic()
-    cluster.up()
+    info = cluster.up()
     elapsed = time.monotonic() - started
     after = {item.name: item.pid for item in cluster.status()}
     assert before == after, f"a second up restarted components: {before} -> {after}"
+    fetched = [
+        origin.sentence() for origin in info.provenance if origin.path in ("build", "release")
+    ]
+    assert not fetched, f"a second up built or downloaded again: {fetched}"
     assert elapsed < 30, f"a warm up took {elapsed:.1f} s"
+
+
+#: What each published program prints for its version, and the flag that asks it.
+VERSION_BANNERS = {
+    "kube-apiserver": ("--version", f"Kubernetes {KUBERNETES}"),
+    "kubelet": ("--version", f"Kubernetes {KUBERNETES}"),
+    "etcd": ("--version", f"etcd Version: {ETCD.lstrip('v')}"),
+    "containerd": ("--version", CONTAINERD.lstrip("v")),
+    "coredns": ("-version", f"CoreDNS-{COREDNS.lstrip('v')}"),
+}
+
+
+def test_the_cluster_programs_should_install_from_release_archives_of_this_build(
+    local_cluster: cluster.ClusterInfo, tmp_path: Path
+) -> None:
+    """The download path end to end, with the real binaries: packed in each project's own
+    release layout, served over HTTP, fetched, checked and unpacked into a fresh cache."""
+    programs = go_programs()
+    packed = fill_mirror(programs, ClusterLayout.default().bin_root, tmp_path / "mirror")
+    assert len(packed) == 4, packed
+    fresh = tmp_path / "bin"
+    with serving(tmp_path / "mirror") as mirror:
+        origins = [
+            obtain(program, bin_root=fresh, build_root=tmp_path / "work", mirror=mirror.url)
+            for program in programs
+        ]
+    paths = {origin.program: origin.path for origin in origins}
+    assert (
+        paths
+        == {
+            "kubernetes": "release",
+            "etcd": "release",
+            "containerd": "release",
+            "coredns": "release",
+            # No published binary: the cache's own build is used.
+            "kube-network-policies": "cached build",
+        }
+        or paths["kube-network-policies"] == "build"
+    ), paths
+    for name, (flag, banner) in VERSION_BANNERS.items():
+        [binary] = list(fresh.glob(f"*/{name}"))
+        shown = subprocess.run([binary, flag], capture_output=True, text=True, check=True)
+        assert banner in shown.stdout, f"{binary} {flag} printed {shown.stdout!r}"
