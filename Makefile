@@ -65,8 +65,8 @@ fuzz: $(STAMP) ## the chart's property-based values test with a long budget (FUZ
 
 ##@ Local cluster
 .PHONY: cluster-up
-cluster-up: $(STAMP) ## start the local single-node Kubernetes (built from source on first use, ~20 min)
-	$(AIRKUBE) cluster up
+cluster-up: $(STAMP) ## start the local single-node Kubernetes (release downloads on first use, else built from source, ~20 min; BINARIES=source to build)
+	$(AIRKUBE) cluster up $(if $(BINARIES),--binaries $(BINARIES),)
 
 .PHONY: cluster-down
 cluster-down: $(STAMP) ## stop the local cluster and remove its network plumbing (its data is kept)
@@ -107,10 +107,9 @@ dev: $(STAMP) ## watch dags/ and push every change into the running release, rep
 	$(AIRKUBE) dev --dags dags -f $(VALUES) $(RELEASE_OPTS) $(KUBECONFIG_OPT)
 
 .PHONY: bench
-bench: $(STAMP) ## measure the baseline on the local cluster; writes bench/results.json, results.png and git-modes.json
+bench: $(STAMP) ## measure where task start time goes, idle cost and sizes on the local cluster (TASKS=N for a larger burst); writes bench/
 	$(AIRKUBE) cluster up
-	$(AIRKUBE) image build --image postgres --load
-	$(AIRKUBE) bench --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
+	$(AIRKUBE) bench $(if $(TASKS),--tasks $(TASKS),) --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
 	$(AIRKUBE) bench --git-modes --kubeconfig "$$($(AIRKUBE) cluster kubeconfig)"
 
 .PHONY: pod-templates

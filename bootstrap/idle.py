@@ -9,14 +9,13 @@ the end of it.
 from __future__ import annotations
 
 import datetime
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap import kube
 from bootstrap.release import COMPONENT_LABEL, Release
+from bootstrap.taskstages import node_summary
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,6 @@ def usage_by_component(
     }
 
 
-def _summary(clients: kube.KubeClients, node: str) -> dict[str, Any]:
-    response = clients.core.connect_get_node_proxy_with_path(
-        node, "stats/summary", _preload_content=False
-    )
-    return dict(json.loads(response.data))
-
-
 def measure(release: Release, seconds: float = 120) -> dict[str, ComponentUsage]:
     """Sample every node's kubelet twice, ``seconds`` apart, and sum the release's pods by
     component."""
@@ -100,7 +92,7 @@ def measure(release: Release, seconds: float = 120) -> dict[str, ComponentUsage]
     def sample() -> dict[str, PodSample]:
         merged: dict[str, PodSample] = {}
         for node in nodes:
-            merged.update(pod_samples(_summary(clients, node), release.namespace))
+            merged.update(pod_samples(node_summary(clients, node), release.namespace))
         return merged
 
     before = sample()

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bootstrap.airflow_api import AirflowApi, ApiError, quote
 from bootstrap.errors import AirkubeError
@@ -92,14 +93,21 @@ def task_results(api: AirflowApi, dag_id: str, run_id: str) -> list[TaskResult]:
     ]
 
 
-def trigger(api: AirflowApi, dag_id: str, deadline: float, on_event: Callable[[str], None]) -> str:
+def trigger(
+    api: AirflowApi,
+    dag_id: str,
+    deadline: float,
+    on_event: Callable[[str], None],
+    conf: dict[str, Any] | None = None,
+) -> str:
     """Unpause and trigger the DAG once it is parsed; its run id. A DAG that vanishes between
     the check and the trigger (its folder being re-scanned) is waited for again."""
     while True:
         wait_for_dag(api, dag_id, deadline, on_event)
         try:
             api.patch(f"/api/v2/dags/{quote(dag_id)}", {"is_paused": False})
-            run = api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"logical_date": None})
+            body = {"logical_date": None, "conf": conf or {}}
+            run = api.post(f"/api/v2/dags/{quote(dag_id)}/dagRuns", body)
             return str(run["dag_run_id"])
         except ApiError as error:
             if error.status != 404 or time.monotonic() > deadline:
@@ -113,11 +121,13 @@ def run_dag(
     *,
     timeout: datetime.timedelta,
     on_event: Callable[[str], None] = lambda text: None,
+    conf: dict[str, Any] | None = None,
 ) -> SmokeResult:
-    """Unpause, trigger once, follow until the run finishes."""
+    """Unpause, trigger once (with ``conf`` as the run's parameters), follow until the run
+    finishes."""
     started = time.monotonic()
     deadline = started + timeout.total_seconds()
-    run_id = trigger(api, dag_id, deadline, on_event)
+    run_id = trigger(api, dag_id, deadline, on_event, conf)
     on_event(f"triggered {dag_id} run {run_id}")
     seen: dict[str, str] = {}
     while True:

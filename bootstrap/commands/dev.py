@@ -34,6 +34,7 @@ def measure(args: argparse.Namespace, context: Context) -> int:
         context.helm(),
         kubeconfig=context.kubeconfig(args.kubeconfig),
         daemon_pids=pids,
+        plan=bench.Plan(burst_tasks=args.tasks),
         on_event=lambda text: print(text, flush=True),
     )
     json_path, png_path = bench.write(results, args.output)
@@ -75,11 +76,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     parser = sub.add_parser(
         "bench",
-        help="measure install time, task latency, parallel wall time, image build and memory",
+        help="measure where task start time goes, the CPU floor, idle cost, images and memory",
         description="On the local cluster: cold and warm image builds, helm install until every "
-        "component is ready, queued-to-running latency and wall time of a DAG of 20 parallel "
-        "no-op tasks, and the peak memory of cluster plus Airflow meanwhile. Writes results.json "
-        "and results.png.",
+        "component is ready; ten no-op tasks one at a time and a burst of no-op tasks at once, "
+        "each task's time split into stages (queued, pod created, scheduled, container started, "
+        "running, ended, container exited) from pod watch events and Airflow's times; the CPU "
+        "one task pod consumes (the floor) and the burst's wall time against it; peak memory; "
+        "each component's CPU and memory idle. Writes results.json and results.png.",
+    )
+    parser.add_argument(
+        "--tasks",
+        type=int,
+        default=bench.BURST_TASKS,
+        metavar="N",
+        help=f"tasks in the burst (default {bench.BURST_TASKS}); a larger burst, e.g. 100, "
+        f"measures throughput and the scheduler's memory (at most {bench.PARALLELISM} run at once)",
     )
     parser.add_argument("--output", type=Path, default=Path("bench"), help="folder for the results")
     parser.add_argument(
