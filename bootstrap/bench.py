@@ -219,10 +219,14 @@ def burst_figures(
 
 @dataclass(frozen=True)
 class Plan:
-    """How much to measure."""
+    """What to measure, and on which settings."""
 
     single_tasks: int = SINGLE_TASKS
     burst_tasks: int = BURST_TASKS
+    values: dict[str, Any] = field(default_factory=dict)
+    """Chart values over the benchmark's own (values/local.yaml, DAGs in the image)."""
+    cold_build: bool = True
+    idle: bool = True
 
 
 def measure(
@@ -242,10 +246,11 @@ def measure(
     clients = kube.clients(kubeconfig)
     results.kubernetes_version = clients.version.get_code().git_version
 
-    on_event("image: cold build (no layer cache), then warm")
-    cold = images.build_images(
-        ["airflow"], images.BuildOptions(dags_dir=paths.DAGS_DIR, no_cache=True, record=False)
-    )[0]
+    if plan.cold_build:
+        on_event("image: cold build (no layer cache), then warm")
+        cold = images.build_images(
+            ["airflow"], images.BuildOptions(dags_dir=paths.DAGS_DIR, no_cache=True, record=False)
+        )[0]
     built = images.build_images(
         ["airflow", "postgres"], images.BuildOptions(dags_dir=paths.DAGS_DIR)
     )
@@ -254,9 +259,10 @@ def measure(
     results.image = {
         "reference": warm.reference,
         "size_bytes": warm.size_bytes,
-        "cold_build_seconds": round(cold.seconds, 1),
         "warm_build_seconds": round(warm.seconds, 2),
     }
+    if plan.cold_build:
+        results.image["cold_build_seconds"] = round(cold.seconds, 1)
     results.images = {image.name: image.size_bytes for image in built}
 
     on_event("install: helm upgrade --install until every component is ready")
@@ -267,6 +273,7 @@ def measure(
         values.load_file(paths.VALUES_DIR / "local.yaml"),
         deploy.image_values(images.built_images()),
         {"dags": {"mode": "image"}, "config": {"core": {"parallelism": PARALLELISM}}},
+        plan.values,
     )
     installed = deploy.deploy(client, chart_values, settings)
     results.install_to_ready_seconds = round(installed.seconds, 1)
@@ -323,8 +330,11 @@ def measure(
         },
     }
 
-    on_event(f"idle: CPU and memory per component over {IDLE_WINDOW_SECONDS} s, no task running")
-    results.idle = idle_figures(idle.measure(handle, IDLE_WINDOW_SECONDS))
+    if plan.idle:
+        on_event(
+            f"idle: CPU and memory per component over {IDLE_WINDOW_SECONDS} s, no task running"
+        )
+        results.idle = idle_figures(idle.measure(handle, IDLE_WINDOW_SECONDS))
     on_event("cleanup: removing the benchmark release")
     deploy.remove(client, settings)
     return results

@@ -34,7 +34,12 @@ def measure(args: argparse.Namespace, context: Context) -> int:
         context.helm(),
         kubeconfig=context.kubeconfig(args.kubeconfig),
         daemon_pids=pids,
-        plan=bench.Plan(burst_tasks=args.tasks),
+        plan=bench.Plan(
+            burst_tasks=args.tasks,
+            values=chart_values(args),
+            cold_build=not args.quick,
+            idle=not args.quick,
+        ),
         on_event=lambda text: print(text, flush=True),
     )
     json_path, png_path = bench.write(results, args.output)
@@ -93,6 +98,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"measures throughput and the scheduler's memory (at most {bench.PARALLELISM} run at once)",
     )
     parser.add_argument("--output", type=Path, default=Path("bench"), help="folder for the results")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="leave out the cold image build and the idle window: for comparing settings",
+    )
+    values_options(parser)
     parser.add_argument(
         "--git-modes",
         action="store_true",
