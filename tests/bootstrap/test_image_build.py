@@ -224,14 +224,6 @@ def test_should_leave_out_what_never_runs_and_keep_what_does(docker, built):
     assert german == "02.01.2026"
 
 
-def test_should_ship_the_baked_dags_compiled(docker, built):
-    script = (
-        "import importlib.util as u, pathlib;"
-        f"print(pathlib.Path(u.cache_from_source('/opt/airflow/dags/{DAG_FILE}')).is_file())"
-    )
-    assert run_in(docker, built, "python", "-c", script).strip() == "True"
-
-
 def test_should_ship_a_postgres_driver_and_writable_airflow_home(docker, built):
     run_in(docker, built, "python", "-c", "import psycopg2")
     run_in(docker, built, "touch", "/opt/airflow/logs/probe")
