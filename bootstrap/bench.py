@@ -12,12 +12,25 @@ import datetime
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bootstrap import deploy, helm, idle, images, kube, paths, smoke, taskstages, values
+from bootstrap import (
+    cpufloor,
+    deploy,
+    helm,
+    idle,
+    images,
+    kube,
+    paths,
+    polling,
+    smoke,
+    taskstages,
+    values,
+)
 from bootstrap.airflow_api import AirflowApi, quote
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release, Target
@@ -49,7 +62,8 @@ class Results:
     burst: dict[str, Any] = field(default_factory=dict)
     """``tasks`` no-op tasks at once: wall time against the CPU floor, stages, throughput."""
     per_task_cpu_seconds: dict[str, float] = field(default_factory=dict)
-    """The CPU floor: what one no-op task pod consumes, measured on the single tasks."""
+    """The CPU floor: what one no-op task pod consumes on average, from the kubelet's count of
+    the pods cgroup over the single tasks' window (see ``cpufloor``)."""
     breakdown: dict[str, dict[str, float]] = field(default_factory=dict)
     """Each stage's median, single and burst: where start time goes."""
     peak_memory_bytes: int = 0
@@ -182,15 +196,14 @@ def stages_of(
     return per_task
 
 
-def cpu_seconds_of(runs: list[DagRun], pods: taskstages.TaskPods) -> list[float]:
-    """The CPU each task pod of ``runs`` consumed, as the kubelet last counted it."""
-    found = []
-    for run in runs:
-        for instance in run.instances:
-            life = pods.lives.get(taskstages.instance_key(instance))
-            if life is not None and life.cpu_seconds > 0:
-                found.append(life.cpu_seconds)
-    return found
+def cpu_reading_after(clients: kube.KubeClients, moment: float) -> cpufloor.PodsCpu:
+    """The first reading of the pods cgroup the kubelet took after ``moment``."""
+    return polling.poll(
+        "the kubelet's next statistics of the pods cgroup",
+        lambda: next((found for found in [cpufloor.read(clients)] if found.seconds > moment), None),
+        timeout=120,
+        interval=2,
+    )
 
 
 def burst_figures(
@@ -284,10 +297,15 @@ def measure(
         handle.connected_api() as api,
         taskstages.TaskPods(clients, namespace, target.selector("worker")) as pods,
     ):
+        # The CPU floor's window: no task pod before it starts, all of them gone when it ends.
+        deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
+        cpu_before = cpufloor.read(clients)
         singles: list[DagRun] = []
         while len(singles) * SEQUENTIAL_TASKS < plan.single_tasks:
             on_event(f"single: {SINGLE_DAG}, {SEQUENTIAL_TASKS} tasks one after another")
             singles.append(run_and_collect(api, SINGLE_DAG, timeout))
+        deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
+        cpu_after = cpu_reading_after(clients, time.time())
         # A burst queues at once only when the first run's settling (parsing, first logins)
         # is over: the single tasks above pay it.
         on_event(f"burst: {BURST_DAG} with {plan.burst_tasks} tasks, memory sampled")
@@ -301,13 +319,12 @@ def measure(
         for task_id in sorted({ti["task_id"] for run in singles for ti in run.instances})
         for per_task in stages_of(singles, pods, task_id)
     ]
-    floor = cpu_seconds_of(singles, pods)
-    if not floor:
-        raise AirkubeError("the kubelet reported no CPU for any single task pod")
+    single_pods = sum(1 for run in singles for _ in run.instances)
+    floor = cpufloor.transient_cpu_seconds(cpu_before, cpu_after) / single_pods
     results.per_task_cpu_seconds = {
-        "p50": round(percentile(floor, 0.5), 2),
-        "p95": round(percentile(floor, 0.95), 2),
-        "samples": len(floor),
+        "mean": round(floor, 2),
+        "tasks": single_pods,
+        "window_seconds": round(cpu_after.seconds - cpu_before.seconds, 1),
     }
     summary = taskstages.summarise(single_stages)
     results.single = {
@@ -316,9 +333,7 @@ def measure(
         "stages": summary,
     }
     cores = results.machine["cpus"]
-    results.burst = burst_figures(
-        burst, stages_of([burst], pods, BURST_TASK), results.per_task_cpu_seconds["p50"], cores
-    )
+    results.burst = burst_figures(burst, stages_of([burst], pods, BURST_TASK), floor, cores)
     results.burst["scheduler_peak_memory_bytes"] = sampler.scheduler_peak
     results.peak_memory_bytes = sampler.peak
     results.breakdown = {
@@ -429,8 +444,8 @@ def markdown_table(results: Results) -> str:
             if stage in taskstages.STAGES
         ],
         (
-            "CPU one no-op task pod consumes (the floor), p50",
-            f"{results.per_task_cpu_seconds.get('p50', 0):.2f} CPU-seconds",
+            "CPU one no-op task pod consumes (the floor; mean of the single tasks)",
+            f"{results.per_task_cpu_seconds.get('mean', 0):.2f} CPU-seconds",
         ),
         (
             f"burst of {burst.get('tasks', 0)} no-op tasks at once, queued → running p50 / p95",

@@ -34,23 +34,24 @@ class ComponentUsage:
     memory_bytes: int
 
 
-def _parse_time(stamp: str) -> float:
+def parse_time(stamp: str) -> float:
     return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def pod_samples(summary: Mapping[str, Any], namespace: str) -> dict[str, PodSample]:
-    """The pods of ``namespace`` in a kubelet stats summary, by name (pods without CPU figures
-    yet are left out)."""
+def pod_samples(summary: Mapping[str, Any], namespace: str | None) -> dict[str, PodSample]:
+    """The pods of ``namespace`` in a kubelet stats summary, by name; of every namespace, by
+    ``namespace/name``, when it is None (pods without CPU figures yet are left out)."""
     found: dict[str, PodSample] = {}
     for pod in summary.get("pods", []):
         ref = pod.get("podRef", {})
         cpu = pod.get("cpu") or {}
-        if ref.get("namespace") != namespace or "usageCoreNanoSeconds" not in cpu:
+        if namespace not in (None, ref.get("namespace")) or "usageCoreNanoSeconds" not in cpu:
             continue
-        found[ref["name"]] = PodSample(
+        key = ref["name"] if namespace else f"{ref.get('namespace')}/{ref['name']}"
+        found[key] = PodSample(
             cpu_core_nanoseconds=int(cpu["usageCoreNanoSeconds"]),
             memory_working_set_bytes=int((pod.get("memory") or {}).get("workingSetBytes", 0)),
-            seconds=_parse_time(cpu["time"]),
+            seconds=parse_time(cpu["time"]),
         )
     return found
 

@@ -1,6 +1,6 @@
 """Where a task's start time goes: each task pod's life as the Kubernetes API reports it
-(created, scheduled, container started, container exited), its CPU as the kubelet counts it, and
-the task instance's own times from Airflow, joined into stages.
+(created, scheduled, container started, container exited) and the task instance's own times
+from Airflow, joined into stages.
 
 The pod's moments are when a watch event first showed them, so they carry the kubelet's status
 report delay (its pod lifecycle relist runs every second); Airflow's times are the task's own.
@@ -70,14 +70,12 @@ def instance_key(instance: Mapping[str, Any]) -> TaskKey:
 
 @dataclass
 class PodLife:
-    """When one task pod was first seen in each state (seconds since the epoch) and the most
-    CPU time the kubelet counted for it."""
+    """When one task pod was first seen in each state (seconds since the epoch)."""
 
     created: float | None = None
     scheduled: float | None = None
     started: float | None = None
     exited: float | None = None
-    cpu_seconds: float = 0.0
 
     def observe(self, pod: Any, now: float) -> None:
         """Record what ``pod`` (a client model from a watch event) shows for the first time."""
@@ -95,28 +93,21 @@ class PodLife:
 
 @dataclass
 class TaskPods:
-    """Watches the worker pods of ``namespace`` and polls the kubelet for their CPU while
-    open (a context manager); ``lives`` maps each task instance to its pod's life."""
+    """Watches the worker pods of ``namespace`` while open (a context manager); ``lives`` maps
+    each task instance to its pod's life."""
 
     clients: kube.KubeClients
     namespace: str
     selector: str
-    cpu_interval: float = 0.5
     lives: dict[TaskKey, PodLife] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._watch = watch.Watch()
-        self._names: dict[str, TaskKey] = {}
 
     def _life(self, pod: Any) -> PodLife | None:
         key = pod_task_key(pod.metadata.annotations or {})
-        if key is None:
-            return None
-        with self._lock:
-            self._names[pod.metadata.name] = key
-            return self.lives.setdefault(key, PodLife())
+        return None if key is None else self.lives.setdefault(key, PodLife())
 
     def _follow(self) -> None:
         while not self._stop.is_set():
@@ -134,39 +125,15 @@ class TaskPods:
                     if self._stop.is_set():
                         return
 
-    def _count_cpu(self) -> None:
-        nodes = [node.metadata.name for node in self.clients.core.list_node().items]
-        while not self._stop.wait(self.cpu_interval):
-            for node in nodes:
-                with contextlib.suppress(Exception):
-                    self._record_cpu(node_summary(self.clients, node))
-
-    def _record_cpu(self, summary: Mapping[str, Any]) -> None:
-        for pod in summary.get("pods", []):
-            ref = pod.get("podRef", {})
-            used = (pod.get("cpu") or {}).get("usageCoreNanoSeconds")
-            if ref.get("namespace") != self.namespace or used is None:
-                continue
-            with self._lock:
-                key = self._names.get(ref.get("name", ""))
-                life = self.lives.get(key) if key else None
-                if life is not None:
-                    life.cpu_seconds = max(life.cpu_seconds, int(used) / 1e9)
-
     def __enter__(self) -> TaskPods:
-        self._threads = [
-            threading.Thread(target=self._follow, daemon=True),
-            threading.Thread(target=self._count_cpu, daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._watch.stop()
-        for thread in self._threads:
-            thread.join(timeout=70)
+        self._thread.join(timeout=70)
 
 
 def node_summary(clients: kube.KubeClients, node: str) -> dict[str, Any]:
