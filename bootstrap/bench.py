@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,11 +196,14 @@ def stages_of(
     return per_task
 
 
-def cpu_reading_after(clients: kube.KubeClients, moment: float) -> cpufloor.PodsCpu:
-    """The first reading of the pods cgroup the kubelet took after ``moment``."""
+def cpu_reading_after(
+    clients: kube.KubeClients, moment: float, pods: Iterable[str] = ()
+) -> cpufloor.PodsCpu:
+    """The first reading in which the kubelet sampled the pods cgroup, and each of ``pods``,
+    after ``moment``."""
     return polling.poll(
-        "the kubelet's next statistics of the pods cgroup",
-        lambda: next((found for found in [cpufloor.read(clients)] if found.seconds > moment), None),
+        "the kubelet's next statistics of the pods cgroup and every pod",
+        lambda: cpufloor.fresh_reading(clients, moment, pods),
         timeout=120,
         interval=2,
     )
@@ -299,13 +302,16 @@ def measure(
     ):
         # The CPU floor's window: no task pod before it starts, all of them gone when it ends.
         deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
-        cpu_before = cpufloor.read(clients)
+        on_event("idle rates of the running pods, for the CPU floor's window")
+        idle_start = cpufloor.read(clients)
+        cpu_before = cpu_reading_after(clients, time.time(), idle_start.pods)
+        idle_rates = cpufloor.rates(idle_start, cpu_before)
         singles: list[DagRun] = []
         while len(singles) * SEQUENTIAL_TASKS < plan.single_tasks:
             on_event(f"single: {SINGLE_DAG}, {SEQUENTIAL_TASKS} tasks one after another")
             singles.append(run_and_collect(api, SINGLE_DAG, timeout))
         deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
-        cpu_after = cpu_reading_after(clients, time.time())
+        cpu_after = cpu_reading_after(clients, time.time(), cpu_before.pods)
         # A burst queues at once only when the first run's settling (parsing, first logins)
         # is over: the single tasks above pay it.
         on_event(f"burst: {BURST_DAG} with {plan.burst_tasks} tasks, memory sampled")
@@ -320,7 +326,7 @@ def measure(
         for per_task in stages_of(singles, pods, task_id)
     ]
     single_pods = sum(1 for run in singles for _ in run.instances)
-    floor = cpufloor.transient_cpu_seconds(cpu_before, cpu_after) / single_pods
+    floor = cpufloor.transient_cpu_seconds(cpu_before, cpu_after, idle_rates) / single_pods
     results.per_task_cpu_seconds = {
         "mean": round(floor, 2),
         "tasks": single_pods,
@@ -410,6 +416,9 @@ def write(results: Results, folder: Path) -> tuple[Path, Path]:
     timing.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize="small")
     components = results.idle.get("components", {})
     idle_cpu.bar(list(components), [c["millicores"] for c in components.values()], color="#4c72b0")
+    if not components:
+        idle_cpu.text(0.5, 0.5, "idle not measured", ha="center", va="center")
+        idle_cpu.set_axis_off()
     idle_cpu.set_ylabel("idle mCPU")
     idle_cpu.tick_params(axis="x", labelrotation=45)
     cpus = results.machine.get("cpus", "?")

@@ -4,11 +4,15 @@ Task pods live a few seconds, less than the kubelet's statistics interval, so mo
 sampled on their own. What the kubelet does count without gaps is the cumulative CPU of the
 cgroup that holds every pod: over a window in which task pods came and went, its growth minus
 the growth of the pods present at both ends is what the task pods used.
+
+The kubelet samples each cgroup on its own schedule, so a steady pod's two readings are a few
+seconds off the window's ends. The window is therefore opened and closed while nothing runs,
+and a steady pod's count is carried to the window's ends at its idle rate, measured just before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,24 +57,41 @@ def read(clients: kube.KubeClients) -> PodsCpu:
     return reading(node_summary(clients, nodes[0].metadata.name))
 
 
-def transient_cpu_seconds(before: PodsCpu, after: PodsCpu) -> float:
-    """CPU-seconds of the pods that were not there at both readings.
+def rates(first: PodsCpu, second: PodsCpu) -> dict[str, float]:
+    """Each pod's CPU rate (cores) between two readings where the kubelet sampled it anew."""
+    found = {}
+    for key, end in second.pods.items():
+        start = first.pods.get(key)
+        if start is not None and end.seconds > start.seconds:
+            used = (end.cpu_core_nanoseconds - start.cpu_core_nanoseconds) / 1e9
+            found[key] = max(used, 0.0) / (end.seconds - start.seconds)
+    return found
 
-    A pod present at both is subtracted at its own rate over the cgroup's window: the kubelet
-    samples each cgroup on its own schedule, so their times differ by a few seconds."""
-    window = after.seconds - before.seconds
-    if window <= 0:
+
+def transient_cpu_seconds(
+    before: PodsCpu, after: PodsCpu, idle_rates: Mapping[str, float]
+) -> float:
+    """CPU-seconds of the pods that were not there at both readings: the cgroup's growth less
+    each steady pod's own count, carried to the cgroup's times at its ``idle_rates``."""
+    if after.seconds <= before.seconds:
         raise AirkubeError("the second CPU reading is not later than the first")
     total = (after.core_nanoseconds - before.core_nanoseconds) / 1e9
     steady = 0.0
     for key, end in after.pods.items():
         start = before.pods.get(key)
-        if start is None or end.seconds <= start.seconds:
+        if start is None:
             continue
-        rate = (
-            (end.cpu_core_nanoseconds - start.cpu_core_nanoseconds)
-            / 1e9
-            / (end.seconds - start.seconds)
-        )
-        steady += max(rate, 0.0) * window
+        counted = (end.cpu_core_nanoseconds - start.cpu_core_nanoseconds) / 1e9
+        uncounted = (after.seconds - end.seconds) - (before.seconds - start.seconds)
+        steady += counted + idle_rates.get(key, 0.0) * uncounted
     return max(total - steady, 0.0)
+
+
+def fresh_reading(clients: kube.KubeClients, after: float, pods: Iterable[str]) -> PodsCpu | None:
+    """A reading in which the cgroup and each of ``pods`` were sampled after ``after`` (for
+    ``polling.poll``: None until then)."""
+    found = read(clients)
+    if found.seconds <= after:
+        return None
+    stale = [key for key in pods if key in found.pods and found.pods[key].seconds <= after]
+    return None if stale else found
