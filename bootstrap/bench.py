@@ -11,7 +11,6 @@ import contextlib
 import datetime
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +31,7 @@ from bootstrap import (
     values,
 )
 from bootstrap.airflow_api import AirflowApi, quote
+from bootstrap.background import Background
 from bootstrap.errors import AirkubeError
 from bootstrap.release import Release, Target
 
@@ -84,7 +84,7 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
     return None if begun is None or ended is None else ended - begun
 
 
-class MemorySampler:
+class MemorySampler(Background):
     """Samples the memory of the whole stack: the working set of every pod in ``namespace``
     (kubelet summary) plus the resident memory of the cluster's own processes; and the peak of
     the scheduler's pods alone."""
@@ -96,13 +96,13 @@ class MemorySampler:
         namespace: str,
         interval: float = 1.0,
     ) -> None:
+        super().__init__()
         self.clients = clients
         self.namespace = namespace
         self.daemon_pids = daemon_pids
         self.interval = interval
         self.peak = 0
         self.scheduler_peak = 0
-        self._stop = threading.Event()
 
     def sample(self) -> tuple[int, int]:
         total = sum(_rss_bytes(pid) for pid in self.daemon_pids)
@@ -118,23 +118,14 @@ class MemorySampler:
                     scheduler += used
         return total, scheduler
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def run(self) -> None:
+        while not self.stopping.is_set():
             # A sample lost to a busy API server is skipped, not fatal.
             with contextlib.suppress(Exception):
                 total, scheduler = self.sample()
                 self.peak = max(self.peak, total)
                 self.scheduler_peak = max(self.scheduler_peak, scheduler)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+            self.stopping.wait(self.interval)
 
 
 def _rss_bytes(pid: int) -> int:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import watch
 
 from bootstrap import kube
+from bootstrap.background import Background
 
 #: The stages in order, each named by its two ends.
 STAGES = (
@@ -91,26 +91,27 @@ class PodLife:
                 self.exited = now
 
 
-@dataclass
-class TaskPods:
+class TaskPods(Background):
     """Watches the worker pods of ``namespace`` while open (a context manager); ``lives`` maps
     each task instance to its pod's life."""
 
-    clients: kube.KubeClients
-    namespace: str
-    selector: str
-    lives: dict[TaskKey, PodLife] = field(default_factory=dict)
+    # A watch call ends within its 60 s timeout.
+    join_seconds = 70
 
-    def __post_init__(self) -> None:
-        self._stop = threading.Event()
+    def __init__(self, clients: kube.KubeClients, namespace: str, selector: str) -> None:
+        super().__init__()
+        self.clients = clients
+        self.namespace = namespace
+        self.selector = selector
+        self.lives: dict[TaskKey, PodLife] = {}
         self._watch = watch.Watch()
 
     def _life(self, pod: Any) -> PodLife | None:
         key = pod_task_key(pod.metadata.annotations or {})
         return None if key is None else self.lives.setdefault(key, PodLife())
 
-    def _follow(self) -> None:
-        while not self._stop.is_set():
+    def run(self) -> None:
+        while not self.stopping.is_set():
             # A dropped watch (API server busy, timeout) resumes; states seen late stay late.
             with contextlib.suppress(Exception):
                 for event in self._watch.stream(
@@ -122,18 +123,12 @@ class TaskPods:
                     life = self._life(event["object"])
                     if life is not None:
                         life.observe(event["object"], time.time())
-                    if self._stop.is_set():
+                    if self.stopping.is_set():
                         return
 
-    def __enter__(self) -> TaskPods:
-        self._thread = threading.Thread(target=self._follow, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+    def stop(self) -> None:
+        super().stop()
         self._watch.stop()
-        self._thread.join(timeout=70)
 
 
 def node_summary(clients: kube.KubeClients, node: str) -> dict[str, Any]:
