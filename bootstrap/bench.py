@@ -459,6 +459,10 @@ def markdown_table(results: Results) -> str:
             f"= {burst.get('wall_over_floor') or 0:.2f}",
         ),
         ("burst throughput", f"{burst.get('throughput_tasks_per_minute', 0):.0f} tasks/min"),
+        (
+            "scheduler's peak memory during the burst",
+            f"{burst.get('scheduler_peak_memory_bytes', 0) / 1024**2:.0f} MiB",
+        ),
         *[
             (f"{name} image size", f"{size / 1e6:.0f} MB")
             for name, size in sorted(results.images.items())

@@ -85,6 +85,7 @@ def sample_results() -> bench.Results:
             "floor_seconds": 25.0,
             "wall_over_floor": 2.3,
             "throughput_tasks_per_minute": 20.9,
+            "scheduler_peak_memory_bytes": 300 * 1024**2,
             "queued_to_running": {"p50": 36.7, "p95": 37.5},
             "stages": stages,
         },
@@ -120,4 +121,5 @@ def test_the_table_should_say_what_each_figure_is() -> None:
     )
     assert "| 58 s / 25 s = 2.30 |" in table
     assert "| postgres image size | 370 MB |" in table
+    assert "| scheduler's peak memory during the burst | 300 MiB |" in table
     assert "4.00 GiB (target ≤ 6 GiB)" in table
