@@ -41,6 +41,8 @@ BURST_DAG = "airkube_bench_burst"
 BURST_TASK = "noop"
 SINGLE_TASKS = 10
 BURST_TASKS = 20
+#: The burst DAG's ``tasks`` parameter allows up to this many.
+MAX_BURST_TASKS = 1000
 #: Airflow's cap on running tasks for the benchmark's release: above the default burst.
 PARALLELISM = 32
 MEMORY_TARGET_BYTES = 6 * 1024**3

@@ -62,6 +62,19 @@ def measure_git_modes(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+def burst_size(text: str) -> int:
+    """``--tasks``: what the burst DAG's parameter accepts."""
+    try:
+        tasks = int(text)
+    except ValueError:
+        tasks = 0
+    if not 1 <= tasks <= bench.MAX_BURST_TASKS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the burst takes 1 to {bench.MAX_BURST_TASKS} tasks"
+        )
+    return tasks
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "dev",
@@ -91,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--tasks",
-        type=int,
+        type=burst_size,
         default=bench.BURST_TASKS,
         metavar="N",
         help=f"tasks in the burst (default {bench.BURST_TASKS}); a larger burst, e.g. 100, "

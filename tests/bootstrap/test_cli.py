@@ -38,6 +38,14 @@ def test_unknown_mode_should_be_refused(capsys: pytest.CaptureFixture[str]) -> N
     assert "invalid choice: 's3'" in err and "git-sync" in err
 
 
+def test_a_burst_size_outside_the_dags_range_should_be_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "bench", "--tasks", "0")
+    assert code == 2
+    assert "the burst takes 1 to 1000 tasks" in err
+
+
 def test_missing_values_file_should_name_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
