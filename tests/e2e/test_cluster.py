@@ -20,7 +20,16 @@ from bootstrap import cluster
 from bootstrap.cluster.layout import ClusterLayout
 from bootstrap.cluster.network import containment_rules
 from bootstrap.cluster.provenance import fill_mirror, obtain
-from bootstrap.cluster.versions import CONTAINERD, COREDNS, ETCD, KUBERNETES, go_programs
+from bootstrap.cluster.releases import machine_arch, mirror_path, release_archive
+from bootstrap.cluster.versions import (
+    CONTAINERD,
+    COREDNS,
+    ETCD,
+    KUBERNETES,
+    coredns_program,
+    go_programs,
+)
+from bootstrap.errors import AirkubeError
 from bootstrap.kube import KubeClients, clients, pod_log
 from tests.e2e.pods import connection_verdict, pod, run_to_completion, wait_phase
 from tests.e2e.waiting import wait_for
@@ -389,29 +398,30 @@ def test_the_cluster_programs_should_install_from_release_archives_of_this_build
     local_cluster: cluster.ClusterInfo, tmp_path: Path
 ) -> None:
     """The download path end to end, with the real binaries: packed in each project's own
-    release layout, served over HTTP, fetched, checked and unpacked into a fresh cache."""
-    programs = go_programs()
-    packed = fill_mirror(programs, ClusterLayout.default().bin_root, tmp_path / "mirror")
-    assert len(packed) == 4, packed
+    release layout, served over HTTP, fetched, checked and unpacked into a fresh cache; and
+    refused, leaving nothing, when an archive is not what its checksum file says."""
+    # The enforcer has no published binary (and is left out of the mirror).
+    programs = [p for p in go_programs() if release_archive(p, machine_arch()) is not None]
+    packed = fill_mirror(go_programs(), ClusterLayout.default().bin_root, tmp_path / "mirror")
+    assert len(packed) == len(programs) == 4, packed
     fresh = tmp_path / "bin"
     with serving(tmp_path / "mirror") as mirror:
-        origins = [
-            obtain(program, bin_root=fresh, build_root=tmp_path / "work", mirror=mirror.url)
+        origins = {
+            program.name: obtain(
+                program, bin_root=fresh, build_root=tmp_path / "work", mirror=mirror.url
+            ).path
             for program in programs
-        ]
-    paths = {origin.program: origin.path for origin in origins}
-    assert (
-        paths
-        == {
-            "kubernetes": "release",
-            "etcd": "release",
-            "containerd": "release",
-            "coredns": "release",
-            # No published binary: the cache's own build is used.
-            "kube-network-policies": "cached build",
         }
-        or paths["kube-network-policies"] == "build"
-    ), paths
+        coredns = coredns_program()
+        archive = release_archive(coredns, machine_arch())
+        assert archive is not None
+        served = mirror_path(mirror.root, archive.url)
+        served.write_bytes(served.read_bytes() + b"\0")
+        other = tmp_path / "other-bin"
+        with pytest.raises(AirkubeError, match="it was not used"):
+            obtain(coredns, bin_root=other, build_root=tmp_path / "work", mirror=mirror.url)
+        assert not list(other.rglob("*")), list(other.rglob("*"))
+    assert set(origins.values()) == {"release"}, origins
     for name, (flag, banner) in VERSION_BANNERS.items():
         [binary] = list(fresh.glob(f"*/{name}"))
         shown = subprocess.run([binary, flag], capture_output=True, text=True, check=True)
