@@ -12,7 +12,7 @@ import datetime
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from bootstrap import (
     images,
     kube,
     paths,
-    polling,
     smoke,
     taskstages,
     values,
@@ -176,30 +175,18 @@ def run_and_collect(
 
 
 def stages_of(
-    runs: list[DagRun], pods: taskstages.TaskPods, task_id: str
+    runs: list[DagRun], pods: taskstages.TaskPods, task_id: str | None = None
 ) -> list[dict[str, float]]:
-    """Each ``task_id`` instance's seconds per stage, joined with its pod's life."""
+    """Each task instance's seconds per stage (only ``task_id``'s when given), joined with its
+    pod's life."""
     per_task = []
     for run in runs:
         for instance in run.instances:
-            if instance["task_id"] != task_id:
+            if task_id is not None and instance["task_id"] != task_id:
                 continue
             life = pods.lives.get(taskstages.instance_key(instance), taskstages.PodLife())
             per_task.append(taskstages.task_stages(instance, life))
     return per_task
-
-
-def cpu_reading_after(
-    clients: kube.KubeClients, moment: float, pods: Iterable[str] = ()
-) -> cpufloor.PodsCpu:
-    """The first reading in which the kubelet sampled the pods cgroup, and each of ``pods``,
-    after ``moment``."""
-    return polling.poll(
-        "the kubelet's next statistics of the pods cgroup and every pod",
-        lambda: cpufloor.fresh_reading(clients, moment, pods),
-        timeout=120,
-        interval=2,
-    )
 
 
 def burst_figures(
@@ -290,14 +277,14 @@ def measure(
         deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
         on_event("idle rates of the running pods, for the CPU floor's window")
         idle_start = cpufloor.read(clients)
-        cpu_before = cpu_reading_after(clients, time.time(), idle_start.pods)
+        cpu_before = cpufloor.read_after(clients, time.time(), idle_start.pods)
         idle_rates = cpufloor.rates(idle_start, cpu_before)
         singles: list[DagRun] = []
         while len(singles) * SEQUENTIAL_TASKS < plan.single_tasks:
             on_event(f"single: {SINGLE_DAG}, {SEQUENTIAL_TASKS} tasks one after another")
             singles.append(run_and_collect(api, SINGLE_DAG, timeout))
         deploy.wait_for_no_pods(handle, target.selector("worker"), datetime.timedelta(minutes=5))
-        cpu_after = cpu_reading_after(clients, time.time(), cpu_before.pods)
+        cpu_after = cpufloor.read_after(clients, time.time(), cpu_before.pods)
         # A burst queues at once only when the first run's settling (parsing, first logins)
         # is over: the single tasks above pay it.
         on_event(f"burst: {BURST_DAG} with {plan.burst_tasks} tasks, memory sampled")
@@ -306,12 +293,8 @@ def measure(
             deploy.wait_for_no_pods(
                 handle, target.selector("worker"), datetime.timedelta(minutes=5)
             )
-    single_stages = [
-        per_task
-        for task_id in sorted({ti["task_id"] for run in singles for ti in run.instances})
-        for per_task in stages_of(singles, pods, task_id)
-    ]
-    single_pods = sum(1 for run in singles for _ in run.instances)
+    single_stages = stages_of(singles, pods)
+    single_pods = len(single_stages)
     floor = cpufloor.transient_cpu_seconds(cpu_before, cpu_after, idle_rates) / single_pods
     results.per_task_cpu_seconds = {
         "mean": round(floor, 2),

@@ -19,6 +19,7 @@ from typing import Any
 from bootstrap import kube
 from bootstrap.errors import AirkubeError
 from bootstrap.idle import PodSample, parse_time, pod_samples
+from bootstrap.polling import poll
 from bootstrap.taskstages import node_summary
 
 
@@ -87,11 +88,20 @@ def transient_cpu_seconds(
     return max(total - steady, 0.0)
 
 
-def fresh_reading(clients: kube.KubeClients, after: float, pods: Iterable[str]) -> PodsCpu | None:
-    """A reading in which the cgroup and each of ``pods`` were sampled after ``after`` (for
-    ``polling.poll``: None until then)."""
-    found = read(clients)
-    if found.seconds <= after:
-        return None
-    stale = [key for key in pods if key in found.pods and found.pods[key].seconds <= after]
-    return None if stale else found
+def read_after(clients: kube.KubeClients, moment: float, pods: Iterable[str]) -> PodsCpu:
+    """The first reading in which the kubelet sampled the pods cgroup, and each of ``pods`` still
+    running, after ``moment``."""
+
+    def fresh() -> PodsCpu | None:
+        found = read(clients)
+        if found.seconds <= moment:
+            return None
+        stale = [key for key in pods if key in found.pods and found.pods[key].seconds <= moment]
+        return None if stale else found
+
+    return poll(
+        "the kubelet's next statistics of the pods cgroup and every pod",
+        fresh,
+        timeout=120,
+        interval=2,
+    )
