@@ -31,8 +31,9 @@ HOPELESS = {
 # Reasons that may clear up, judged hopeless after a few restarts or pull attempts.
 STUCK_AFTER_RETRIES = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull"}
 # Restarts before a crash loop counts as hopeless, by container ("" for any other). A clone
-# refused once (credentials, host key, certificate) is refused again: one retry is enough.
-RETRIES_BEFORE_GIVING_UP = {"": 3, "git-sync-init": 1, "git-bundle-init": 1}
+# refused once (credentials, host key, certificate) is refused again: one retry is enough. So is
+# the migration Job's database: its wait already held the refusal for a grace before exiting.
+RETRIES_BEFORE_GIVING_UP = {"": 3, "git-sync-init": 1, "git-bundle-init": 1, "migrate": 1}
 # How a Deployment and its ReplicaSets name a revision, and how a ReplicaSet marks its pods.
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"

@@ -1,9 +1,10 @@
 """What the chart's small checks share: Airflow's options as Airflow resolves them, and a database
 connection that does not import Airflow.
 
-The checks (heartbeat_check.py, migrations_check.py) run often or on every pod start; starting
-the Airflow CLI costs over three CPU-seconds, importing psycopg2 alone a few hundredths. This
-module sits beside them in the release's config ConfigMap and is imported from there.
+The checks (heartbeat_check.py, migrations_check.py, database_wait.py) run often or on every
+pod start; starting the Airflow CLI costs over three CPU-seconds, importing psycopg2 alone a few
+hundredths. This module sits beside them in the release's config ConfigMap and is imported from
+there.
 """
 
 from __future__ import annotations
@@ -40,13 +41,17 @@ def is_postgres(url: str) -> bool:
 
 
 @contextmanager
-def libpq_connection(url: str) -> Iterator[Any]:
-    """A psycopg2 connection from a SQLAlchemy URL (raises ImportError without psycopg2)."""
+def libpq_connection(url: str, connect_timeout: int | None = None) -> Iterator[Any]:
+    """A psycopg2 connection from a SQLAlchemy URL (raises ImportError without psycopg2).
+
+    ``connect_timeout`` bounds the connection attempt: without it libpq waits as long as the
+    kernel retries a connection no one answers, minutes where a network policy drops packets."""
     import psycopg2
 
+    options = {} if connect_timeout is None else {"connect_timeout": connect_timeout}
     # libpq reads the URL itself once the SQLAlchemy driver suffix is gone.
     scheme, _, rest = url.partition("://")
-    connection = psycopg2.connect(f"{scheme.partition('+')[0]}://{rest}")
+    connection = psycopg2.connect(f"{scheme.partition('+')[0]}://{rest}", **options)
     try:
         yield connection
     finally:

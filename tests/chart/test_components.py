@@ -12,7 +12,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from bootstrap import paths
+from bootstrap import paths, values
 from tests.conftest import Render, by_kind_name, worker_templates
 
 COMPONENTS = ("scheduler", "api-server", "dag-processor", "triggerer")
@@ -334,8 +334,40 @@ class TestMigrations:
             mounts = {m["mountPath"]: m["name"] for m in init[0]["volumeMounts"]}
             assert mounts.get(script.rsplit("/", 1)[0]) == "config", (name, mounts)
         shipped = by_kind_name(objects, "ConfigMap", "airflow-config")["data"]
-        for module in ("migrations_check.py", "airkube_db.py"):
+        for module in ("migrations_check.py", "database_wait.py", "airkube_db.py"):
             assert shipped[module] == (paths.CHART_DIR / "files" / module).read_text(), module
+
+    @pytest.mark.parametrize(
+        ("database", "source"),
+        [
+            ({}, "embedded"),
+            (
+                {
+                    "postgresql": {"enabled": False},
+                    "externalDatabase": {"host": "db", "passwordSecret": {"name": "pw"}},
+                },
+                "external",
+            ),
+            (
+                {"postgresql": {"enabled": False}, "externalDatabase": {"connectionSecret": "u"}},
+                "connectionSecret",
+            ),
+        ],
+    )
+    def test_migration_should_first_wait_for_the_database_knowing_where_it_comes_from(
+        self, render: Render, database: dict[str, Any], source: str
+    ) -> None:
+        """The wait names the values to fix by the connection's source: it must be told it."""
+        objects = render(values.merge(database, {"migrations": {"waitTimeoutSeconds": 420}}))
+        job = next(
+            o for o in objects if o["kind"] == "Job" and "-migrate-" in o["metadata"]["name"]
+        )
+        shell, flag, script = job["spec"]["template"]["spec"]["containers"][0]["args"]
+        wait, migrate = script.split(" && ")
+        assert (shell, flag, migrate) == ("bash", "-c", "exec airflow db migrate")
+        python, path, timeout, told = wait.split()
+        assert (python, timeout, told) == ("python", "420", source)
+        assert path == "/opt/airflow/config/database_wait.py"
 
     def test_job_names_should_follow_the_image(self, render: Render) -> None:
         def job_names(tag: str) -> set[str]:

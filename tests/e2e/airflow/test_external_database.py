@@ -81,6 +81,39 @@ def run_probe(settings: deploy.DeploySettings, kube: KubeClients, step: str) -> 
     assert result.succeeded, f"{step}: the DAG run ended {result.state}: {result.tasks}"
 
 
+def test_a_wrong_password_should_fail_the_deploy_early_naming_the_secret_to_fix(
+    database: None,
+    helm_on_cluster: helm.Helm,
+    built_images: dict[str, str],
+    local_cluster: cluster.ClusterInfo,
+    kube: KubeClients,
+) -> None:
+    """The server's refusal ends the wait well within the deploy's timeout (a timeout would
+    read "not ready after"), with the migration Job's verdict and the value to change."""
+    put_secret(kube.core, NAMESPACE, "ext-db-wrong", {"password": "not-" + PASSWORD})
+    target = Target(
+        name=f"{RELEASE}-wrong", namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig
+    )
+    settings = deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
+    wrong = {
+        "host": DB_HOST,
+        "database": DATABASE,
+        "user": USER,
+        "passwordSecret": {"name": "ext-db-wrong", "key": "password"},
+        "sslmode": "disable",
+    }
+    try:
+        with pytest.raises(deploy.DeployFailed) as failed:
+            deploy.deploy(helm_on_cluster, external(built_images, wrong), settings)
+    finally:
+        deploy.remove(helm_on_cluster, settings)
+    message = str(failed.value)
+    assert "-migrate-" in message and "cannot become ready" in message, message
+    assert f"{DB_HOST}:5432 refuses Airflow (password refused)" in message, message
+    assert f'password authentication failed for user "{USER}"' in message, message
+    assert "the Secret externalDatabase.passwordSecret.name" in message, message
+
+
 def test_a_release_should_run_on_an_external_database_and_leave_it_on_uninstall(
     released: None,
     helm_on_cluster: helm.Helm,
