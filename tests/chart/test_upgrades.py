@@ -13,7 +13,7 @@ from tests.conftest import Render
 LOCAL = {"dags": {"mode": "volume"}}
 
 # (change, the Jobs whose pod template it must reach). The upgrade matrix on the cluster
-# applies the same changes (tests/e2e/airflow/test_upgrade_matrix.py).
+# applies the same changes (tests/e2e/airflow/test_upgrade.py).
 ROUTINE_CHANGES: list[tuple[str, dict[str, Any], set[str]]] = [
     (
         "job resources",
