@@ -100,8 +100,8 @@ def down(args: argparse.Namespace, context: Context) -> int:
     target = context.target(args)
     if deploy.remove(context.helm(), deploy.DeploySettings(target=target)):
         print(
-            f"release {target.name} removed; kept: its Secrets and the Postgres data volume "
-            "(delete the namespace to remove everything)"
+            f"release {target.name} removed; kept: its Secrets and the embedded Postgres's data "
+            "volume, if it had one (delete the namespace to remove everything)"
         )
     else:
         print(f"release {target.name} was not installed in namespace {target.namespace}")
