@@ -64,6 +64,17 @@ def external(built_images: dict[str, str], database: dict[str, Any]) -> dict[str
     )
 
 
+def by_fields(password_secret: str) -> dict[str, Any]:
+    """externalDatabase by its fields, the password from ``password_secret``."""
+    return {
+        "host": DB_HOST,
+        "database": DATABASE,
+        "user": USER,
+        "passwordSecret": {"name": password_secret, "key": "password"},
+        "sslmode": "disable",
+    }
+
+
 @pytest.fixture(scope="module")
 def released(
     database: None,
@@ -95,13 +106,7 @@ def test_a_wrong_password_should_fail_the_deploy_early_naming_the_secret_to_fix(
         name=f"{RELEASE}-wrong", namespace=NAMESPACE, kubeconfig=local_cluster.kubeconfig
     )
     settings = deploy.DeploySettings(target=target, timeout=datetime.timedelta(minutes=15))
-    wrong = {
-        "host": DB_HOST,
-        "database": DATABASE,
-        "user": USER,
-        "passwordSecret": {"name": "ext-db-wrong", "key": "password"},
-        "sslmode": "disable",
-    }
+    wrong = by_fields("ext-db-wrong")
     try:
         with pytest.raises(deploy.DeployFailed) as failed:
             deploy.deploy(helm_on_cluster, external(built_images, wrong), settings)
@@ -121,14 +126,8 @@ def test_a_release_should_run_on_an_external_database_and_leave_it_on_uninstall(
     settings_ext: deploy.DeploySettings,
     kube: KubeClients,
 ) -> None:
-    by_fields = {
-        "host": DB_HOST,
-        "database": DATABASE,
-        "user": USER,
-        "passwordSecret": {"name": "ext-db-password", "key": "password"},
-        "sslmode": "disable",
-    }
-    installed = deploy.deploy(helm_on_cluster, external(built_images, by_fields), settings_ext)
+    fields = by_fields("ext-db-password")
+    installed = deploy.deploy(helm_on_cluster, external(built_images, fields), settings_ext)
     assert all(state.ready for state in installed.components), installed.components
     assert not kube.apps.list_namespaced_stateful_set(NAMESPACE).items, "a Postgres was deployed"
     run_probe(settings_ext, kube, "password Secret")
