@@ -114,6 +114,11 @@ def prepare_airflow_import() -> None:
         os.environ["AIRFLOW_HOME"] = str(home)
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # The option above only counts once Airflow configures its logging; what it logs while being
+    # imported (where it read its config, its time zone) would reach stderr.
+    airflow_log = logging.getLogger("airflow")
+    if airflow_log.level == logging.NOTSET:
+        airflow_log.setLevel(logging.WARNING)
 
 
 def airflow_available() -> bool:

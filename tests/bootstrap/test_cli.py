@@ -106,8 +106,9 @@ def test_pod_template_should_write_all_modes(
     assert "loaded by Airflow's PodGenerator" in err
 
 
-def test_pods_should_print_only_yaml_on_stdout() -> None:
-    # A separate process: what matters is that nothing but the pods reaches stdout.
+def test_pods_should_print_only_yaml_on_stdout_and_no_airflow_chatter() -> None:
+    # A separate process: what matters is that nothing but the pods reaches stdout, and that
+    # what Airflow logs while it is imported does not reach stderr.
     done = subprocess.run(
         [
             sys.executable,
@@ -125,6 +126,7 @@ def test_pods_should_print_only_yaml_on_stdout() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
     assert done.stdout.startswith(
         "# airkube_smoke.with_pod_override (template: default)\n---\napiVersion: v1\nkind: Pod\n"
     ), done.stdout[:500]
