@@ -13,6 +13,7 @@ the DAG runs again. The release is switched back at the end of each mode.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -213,10 +214,14 @@ def over_https(
     with switched_release(helm_on_cluster, chart_values, settings, built_images):
         yield marker
     with api_session(settings, kube) as api:
+
+        def from_the_folder(dag_id: str) -> bool:
+            return bundle_of(api, dag_id) == DAGS_FOLDER_BUNDLE
+
         for dag_id in image_dag_ids():
             wait_for(
                 f"{dag_id} to be parsed from the image's DAG folder again",
-                lambda dag_id=dag_id: bundle_of(api, dag_id) == DAGS_FOLDER_BUNDLE,
+                functools.partial(from_the_folder, dag_id),
             )
 
 
