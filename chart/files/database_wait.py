@@ -166,7 +166,9 @@ def wait(
     server = server_of(url)
     deadline = clock() + max(timeout, 1)
     next_report = clock()
-    refused_since: tuple[str, float] | None = None
+    # The refusal the last answers gave, and since when it has held.
+    ongoing: Refusal | None = None
+    since = next_report
     while True:
         try:
             connect(url)
@@ -177,11 +179,9 @@ def wait(
             return 0
         now = clock()
         refusal = refusal_of(message, source)
-        if refusal is None:
-            refused_since = None
-        elif refused_since is None or refused_since[0] != refusal.name:
-            refused_since = (refusal.name, now)
-        if refusal is not None and refused_since and now - refused_since[1] >= GRACE_SECONDS:
+        if refusal is not ongoing:
+            ongoing, since = refusal, now
+        if refusal is not None and now - since >= GRACE_SECONDS:
             print(
                 f"The database at {server} refuses Airflow ({refusal.name}): {message}\n"
                 f"To fix: {refusal.fixes[source]}.",
